@@ -1,0 +1,78 @@
+// save(object) and load*(context, bytes): every loader validates before it builds an object.
+#include "../ckks/serialization.hpp"
+#include "arguments.hpp"
+
+namespace cipherlm::addon {
+
+namespace {
+
+Finisher bytes_result(Bytes bytes) {
+  auto shared = std::make_shared<Bytes>(std::move(bytes));
+  return [shared](Napi::Env env) -> Napi::Value {
+    Napi::Uint8Array out = Napi::Uint8Array::New(env, shared->size());
+    std::copy(shared->begin(), shared->end(), out.Data());
+    return out;
+  };
+}
+
+template <typename T>
+bool is_handle(const Napi::Value& value) {
+  AddonData* data = value.Env().GetInstanceData<AddonData>();
+  return value.IsObject() && value.As<Napi::Object>().InstanceOf(HandleTraits<T>::constructor(*data).Value());
+}
+
+template <typename T>
+Work save_handle(const Napi::Value& value) {
+  auto object = Handle<T>::FromValue(value, "object");
+  return [object]() -> Finisher { return bytes_result(save(*object)); };
+}
+
+template <typename T, typename Loader>
+void register_loader(OperationTable& table, const char* name, Loader loader) {
+  table[name] = [loader](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    std::shared_ptr<const Context> context = handle_argument<Context>(info, first, "context");
+    auto bytes = bytes_argument(info, first + 1, "bytes");
+    return [context, bytes, loader]() -> Finisher { return wrap_result<T>(loader(context, bytes.data(), bytes.size())); };
+  };
+}
+
+}  // namespace
+
+void register_serialization_operations(OperationTable& table) {
+  table["save"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    Napi::Value value = argument(info, first, "object");
+    if (is_handle<Context>(value)) {
+      auto context = Handle<Context>::FromValue(value, "context");
+      return [context]() -> Finisher { return bytes_result(save_parameters(*context)); };
+    }
+    if (is_handle<Plaintext>(value)) return save_handle<Plaintext>(value);
+    if (is_handle<Ciphertext>(value)) return save_handle<Ciphertext>(value);
+    if (is_handle<SecretKey>(value)) return save_handle<SecretKey>(value);
+    if (is_handle<PublicKey>(value)) return save_handle<PublicKey>(value);
+    if (is_handle<RelinKey>(value)) return save_handle<RelinKey>(value);
+    if (is_handle<GaloisKeys>(value)) return save_handle<GaloisKeys>(value);
+    throw Error(ErrorCode::InvalidArgument, "only contexts, plaintexts, ciphertexts and keys can be saved");
+  };
+  table["loadContext"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto bytes = bytes_argument(info, first, "bytes");
+    const auto threads = static_cast<std::size_t>(integer_argument(info, first + 1, "threads", 1, 256));
+    return [bytes, threads]() -> Finisher {
+      return wrap_shared(std::make_shared<Context>(load_parameters(bytes.data(), bytes.size()), threads));
+    };
+  };
+  table["peekType"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto bytes = bytes_argument(info, first, "bytes");
+    return [bytes]() -> Finisher {
+      const double type = static_cast<double>(peek_object_type(bytes.data(), bytes.size()));
+      return [type](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, type); };
+    };
+  };
+  register_loader<Plaintext>(table, "loadPlaintext", load_plaintext);
+  register_loader<Ciphertext>(table, "loadCiphertext", load_ciphertext);
+  register_loader<SecretKey>(table, "loadSecretKey", load_secret_key);
+  register_loader<PublicKey>(table, "loadPublicKey", load_public_key);
+  register_loader<RelinKey>(table, "loadRelinKey", load_relin_key);
+  register_loader<GaloisKeys>(table, "loadGaloisKeys", load_galois_keys);
+}
+
+}  // namespace cipherlm::addon

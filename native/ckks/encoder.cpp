@@ -1,0 +1,251 @@
+#include "encoder.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "error.hpp"
+
+namespace cipherlm {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Multiword helpers for the CRT lift (little-endian 64-bit words, fixed length).
+void multiply_word(const u64* a, std::size_t words, u64 b, u64* out) {
+  u64 carry = 0;
+  for (std::size_t i = 0; i < words; ++i) {
+    u128 p = static_cast<u128>(a[i]) * b + carry;
+    out[i] = static_cast<u64>(p);
+    carry = static_cast<u64>(p >> 64);
+  }
+  out[words] = carry;
+}
+bool greater_or_equal(const u64* a, const u64* b, std::size_t words) {
+  for (std::size_t i = words; i-- > 0;) {
+    if (a[i] != b[i]) return a[i] > b[i];
+  }
+  return true;
+}
+void subtract_in_place(u64* a, const u64* b, std::size_t words) {
+  u64 borrow = 0;
+  for (std::size_t i = 0; i < words; ++i) {
+    u128 d = static_cast<u128>(a[i]) - b[i] - borrow;
+    a[i] = static_cast<u64>(d);
+    borrow = static_cast<u64>(d >> 64) & 1;
+  }
+}
+void add_in_place(u64* a, const u64* b, std::size_t words) {
+  u64 carry = 0;
+  for (std::size_t i = 0; i < words; ++i) {
+    u128 s = static_cast<u128>(a[i]) + b[i] + carry;
+    a[i] = static_cast<u64>(s);
+    carry = static_cast<u64>(s >> 64);
+  }
+}
+double to_double(const u64* a, std::size_t words) {
+  double v = 0;
+  for (std::size_t i = words; i-- > 0;) v = v * 18446744073709551616.0 + static_cast<double>(a[i]);
+  return v;
+}
+
+}  // namespace
+
+Encoder::Encoder(ContextPtr context) : context_(std::move(context)), n_(context_->ring_degree()), log_n_(context_->log_degree()) {
+  fft_roots_.resize(n_ / 2);
+  for (std::size_t k = 0; k < n_ / 2; ++k) fft_roots_[k] = std::polar(1.0, 2 * kPi * double(k) / double(n_));
+  twist_.resize(n_);
+  for (std::size_t k = 0; k < n_; ++k) twist_[k] = std::polar(1.0, kPi * double(k) / double(n_));
+  const std::size_t slots = n_ / 2, two_n = 2 * n_;
+  slot_position_.resize(slots);
+  conjugate_position_.resize(slots);
+  u64 power = 1;
+  for (std::size_t j = 0; j < slots; ++j) {
+    slot_position_[j] = (power - 1) / 2;
+    conjugate_position_[j] = (two_n - power - 1) / 2;
+    power = (power * 3) % two_n;
+  }
+  bit_reverse_.resize(n_);
+  for (std::size_t i = 0; i < n_; ++i) bit_reverse_[i] = reverse_bits(i, log_n_);
+
+  for (std::size_t level = 0; level <= context_->max_level(); ++level) {
+    const std::size_t words = level + 1;
+    CrtLevel crt;
+    crt.modulus.assign(words + 1, 0);
+    crt.modulus[0] = 1;
+    std::vector<u64> scratch(words + 1);
+    for (std::size_t i = 0; i <= level; ++i) {
+      multiply_word(crt.modulus.data(), words, context_->modulus(i).value, scratch.data());
+      crt.modulus.assign(scratch.begin(), scratch.end());
+    }
+    crt.half_modulus = crt.modulus;
+    for (std::size_t i = 0; i < words + 1; ++i) {
+      crt.half_modulus[i] = (crt.half_modulus[i] >> 1) | (i + 1 < words + 1 ? crt.half_modulus[i + 1] << 63 : 0);
+    }
+    crt.punctured.assign(words * (words + 1), 0);
+    for (std::size_t i = 0; i <= level; ++i) {
+      std::vector<u64> product(words + 1, 0);
+      product[0] = 1;
+      u64 product_mod_qi = 1;
+      const Modulus& qi = context_->modulus(i);
+      for (std::size_t m = 0; m <= level; ++m) {
+        if (m == i) continue;
+        multiply_word(product.data(), words, context_->modulus(m).value, scratch.data());
+        product.assign(scratch.begin(), scratch.end());
+        product_mod_qi = mul_mod(product_mod_qi, qi.reduce(context_->modulus(m).value), qi);
+      }
+      std::copy(product.begin(), product.end(), crt.punctured.begin() + i * (words + 1));
+      crt.punctured_inverse.push_back(inv_mod(product_mod_qi, qi));
+    }
+    crt_.push_back(std::move(crt));
+  }
+}
+
+void Encoder::check_level(std::size_t level) const {
+  require(level <= context_->max_level(), ErrorCode::OutOfRange,
+          "level " + std::to_string(level) + " is above the top level " + std::to_string(context_->max_level()));
+}
+
+void Encoder::fft(std::complex<double>* a, bool inverse) const {
+  for (std::size_t i = 0; i < n_; ++i) {
+    const std::size_t j = bit_reverse_[i];
+    if (i < j) std::swap(a[i], a[j]);
+  }
+  for (std::size_t len = 2; len <= n_; len <<= 1) {
+    const std::size_t half = len >> 1, stride = n_ / len;
+    for (std::size_t start = 0; start < n_; start += len) {
+      for (std::size_t k = 0; k < half; ++k) {
+        std::complex<double> w = fft_roots_[k * stride];
+        if (inverse) w = std::conj(w);
+        const std::complex<double> u = a[start + k], v = a[start + k + half] * w;
+        a[start + k] = u + v;
+        a[start + k + half] = u - v;
+      }
+    }
+  }
+}
+
+Plaintext Encoder::from_coefficients(const double* rounded, double scale, std::size_t level) const {
+  check_level(level);
+  const Context& context = *context_;
+  const std::size_t limbs = level + 1;
+  // |c| < Q_level / 2, checked in floating point with a margin of one bit.
+  const double limit = std::ldexp(1.0, static_cast<int>(std::floor(context.log_modulus_at_level(level))) - 2);
+  for (std::size_t k = 0; k < n_; ++k) {
+    require(std::isfinite(rounded[k]), ErrorCode::OutOfRange, "cannot encode a NaN or infinite value");
+    if (std::fabs(rounded[k]) >= limit) {
+      fail(ErrorCode::OutOfRange,
+           "encoded value times scale (about 2^" + std::to_string(static_cast<int>(std::log2(std::fabs(rounded[k])))) +
+               ") does not fit the modulus at level " + std::to_string(level) + " (2^" +
+               std::to_string(static_cast<int>(context.log_modulus_at_level(level))) +
+               "): lower the scale or the values, or encode at a higher level");
+    }
+  }
+  Plaintext pt;
+  pt.context = context_;
+  pt.level = level;
+  pt.scale = scale;
+  pt.data.resize(limbs * n_);
+  context.pool()->parallel_for(limbs, [&](std::size_t i) {
+    const Modulus& q = context.modulus(i);
+    u64* limb = pt.limb(i);
+    for (std::size_t k = 0; k < n_; ++k) {
+      const double c = rounded[k];
+      if (std::fabs(c) < 9.2e18) {
+        limb[k] = reduce_signed(static_cast<std::int64_t>(c), q);
+      } else {
+        // c = mantissa * 2^exponent exactly, with a 53-bit integer mantissa.
+        int exponent = 0;
+        const double fraction = std::frexp(std::fabs(c), &exponent);
+        const u64 mantissa = static_cast<u64>(std::ldexp(fraction, 53));
+        u64 r = mul_mod(q.reduce(mantissa), pow_mod(2, static_cast<u64>(exponent - 53), q), q);
+        limb[k] = c < 0 ? neg_mod(r, q.value) : r;
+      }
+    }
+    context.ntt(i).forward(limb, context.simd_path());
+  });
+  return pt;
+}
+
+Plaintext Encoder::encode(const std::complex<double>* values, std::size_t count, double scale, std::size_t level) const {
+  require(count <= slot_count(), ErrorCode::OutOfRange,
+          std::to_string(count) + " values do not fit in " + std::to_string(slot_count()) + " slots");
+  require(std::isfinite(scale) && scale >= 1.0, ErrorCode::OutOfRange, "scale must be finite and at least 1");
+  check_level(level);
+  std::vector<std::complex<double>> a(n_, 0.0);
+  for (std::size_t j = 0; j < count; ++j) {
+    require(std::isfinite(values[j].real()) && std::isfinite(values[j].imag()), ErrorCode::OutOfRange,
+            "cannot encode a NaN or infinite value (slot " + std::to_string(j) + ")");
+    a[slot_position_[j]] = values[j];
+    a[conjugate_position_[j]] = std::conj(values[j]);
+  }
+  fft(a.data(), true);
+  std::vector<double> rounded(n_);
+  const double factor = scale / double(n_);
+  for (std::size_t k = 0; k < n_; ++k) rounded[k] = std::nearbyint((a[k] * std::conj(twist_[k])).real() * factor);
+  return from_coefficients(rounded.data(), scale, level);
+}
+
+Plaintext Encoder::encode_real(const double* values, std::size_t count, double scale, std::size_t level) const {
+  std::vector<std::complex<double>> complex_values(values, values + count);
+  return encode(complex_values.data(), count, scale, level);
+}
+
+Plaintext Encoder::encode_scalar(double value, double scale, std::size_t level) const {
+  require(std::isfinite(value), ErrorCode::OutOfRange, "cannot encode a NaN or infinite value");
+  require(std::isfinite(scale) && scale >= 1.0, ErrorCode::OutOfRange, "scale must be finite and at least 1");
+  std::vector<double> rounded(n_, 0.0);
+  rounded[0] = std::nearbyint(value * scale);
+  return from_coefficients(rounded.data(), scale, level);
+}
+
+Plaintext Encoder::encode_integer(std::int64_t value, std::size_t level) const {
+  std::vector<double> rounded(n_, 0.0);
+  rounded[0] = static_cast<double>(value);
+  require(static_cast<std::int64_t>(rounded[0]) == value, ErrorCode::OutOfRange, "integer is too large to encode exactly");
+  return from_coefficients(rounded.data(), 1.0, level);
+}
+
+void Encoder::decode_coefficients(const Plaintext& pt, double* out) const {
+  require(pt.context.get() == context_.get(), ErrorCode::ParameterMismatch, "plaintext belongs to a different context");
+  const Context& context = *context_;
+  const std::size_t limbs = pt.level + 1, words = limbs + 1;
+  std::vector<u64> coefficients(pt.data);
+  context.pool()->parallel_for(limbs, [&](std::size_t i) { context.ntt(i).inverse(coefficients.data() + i * n_, context.simd_path()); });
+  const CrtLevel& crt = crt_[pt.level];
+  const double inverse_scale = 1.0 / pt.scale;
+  context.pool()->parallel_for(n_ / 256 + (n_ % 256 != 0), [&](std::size_t block) {
+    std::vector<u64> acc(words), term(words), negated(words);
+    const std::size_t end = std::min(n_, (block + 1) * 256);
+    for (std::size_t k = block * 256; k < end; ++k) {
+      std::fill(acc.begin(), acc.end(), 0);
+      for (std::size_t i = 0; i < limbs; ++i) {
+        const Modulus& q = context.modulus(i);
+        const u64 y = mul_mod(coefficients[i * n_ + k], crt.punctured_inverse[i], q);
+        multiply_word(crt.punctured.data() + i * words, limbs, y, term.data());
+        add_in_place(acc.data(), term.data(), words);
+      }
+      while (greater_or_equal(acc.data(), crt.modulus.data(), words)) subtract_in_place(acc.data(), crt.modulus.data(), words);
+      double value;
+      if (greater_or_equal(crt.half_modulus.data(), acc.data(), words)) {
+        value = to_double(acc.data(), words);
+      } else {
+        negated = crt.modulus;
+        subtract_in_place(negated.data(), acc.data(), words);
+        value = -to_double(negated.data(), words);
+      }
+      out[k] = value * inverse_scale;
+    }
+  });
+}
+
+void Encoder::decode(const Plaintext& pt, std::complex<double>* out) const {
+  std::vector<double> coefficients(n_);
+  decode_coefficients(pt, coefficients.data());
+  std::vector<std::complex<double>> a(n_);
+  for (std::size_t k = 0; k < n_; ++k) a[k] = coefficients[k] * twist_[k];
+  fft(a.data(), false);
+  for (std::size_t j = 0; j < slot_count(); ++j) out[j] = a[slot_position_[j]];
+}
+
+}  // namespace cipherlm

@@ -1,0 +1,369 @@
+#include "evaluator.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "error.hpp"
+#include "keyswitch.hpp"
+
+namespace cipherlm {
+
+namespace {
+
+std::string describe_scale(double scale) { return "2^" + std::to_string(std::log2(scale)); }
+
+void check_same_context(const ContextPtr& a, const ContextPtr& b, const char* what) {
+  require(a.get() == b.get(), ErrorCode::ParameterMismatch, std::string(what) + " were made under different contexts");
+}
+
+void check_level(std::size_t a, std::size_t b) {
+  if (a != b) {
+    fail(ErrorCode::LevelMismatch, "operands are at different levels (" + std::to_string(a) + " and " +
+                                       std::to_string(b) + "): drop the higher one with dropToLevel first");
+  }
+}
+
+void check_scale(double a, double b) {
+  if (std::fabs(a - b) > kScaleTolerance * std::max(a, b)) {
+    fail(ErrorCode::ScaleMismatch, "operands have different scales (" + describe_scale(a) + " and " + describe_scale(b) +
+                                       "): rescale or adjust one of them first");
+  }
+}
+
+void check_size2(const Ciphertext& a, const char* operation) {
+  require(a.size == 2, ErrorCode::InvalidArgument,
+          std::string(operation) + " needs a relinearized ciphertext (size 2); got size " + std::to_string(a.size));
+}
+
+Ciphertext like(const Ciphertext& a, std::size_t size) {
+  Ciphertext r;
+  r.context = a.context;
+  r.level = a.level;
+  r.scale = a.scale;
+  r.size = size;
+  r.data.assign(size * a.limbs() * a.context->ring_degree(), 0);
+  return r;
+}
+
+// Applies f(q, dst, x, y, n) to every limb of the first `polys` polynomials, in parallel.
+template <typename F>
+void for_each_limb(const Context& context, std::size_t polys, std::size_t limbs, F&& f) {
+  context.pool()->parallel_for(polys * limbs, [&](std::size_t job) { f(job / limbs, job % limbs); });
+}
+
+Ciphertext add_or_sub(const Ciphertext& a, const Ciphertext& b, bool subtract) {
+  check_same_context(a.context, b.context, "ciphertexts");
+  check_level(a.level, b.level);
+  check_scale(a.scale, b.scale);
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  const Ciphertext& larger = a.size >= b.size ? a : b;
+  Ciphertext r = like(larger, larger.size);
+  r.scale = a.scale;
+  for_each_limb(context, r.size, r.limbs(), [&](std::size_t p, std::size_t i) {
+    const u64 q = context.modulus(i).value;
+    u64* dst = r.limb(p, i);
+    const u64* x = p < a.size ? a.limb(p, i) : nullptr;
+    const u64* y = p < b.size ? b.limb(p, i) : nullptr;
+    for (std::size_t c = 0; c < n; ++c) {
+      const u64 xv = x ? x[c] : 0, yv = y ? y[c] : 0;
+      dst[c] = subtract ? sub_mod(xv, yv, q) : add_mod(xv, yv, q);
+    }
+  });
+  return r;
+}
+
+Ciphertext plain_add_or_sub(const Ciphertext& a, const Plaintext& b, bool subtract) {
+  check_same_context(a.context, b.context, "ciphertext and plaintext");
+  check_level(a.level, b.level);
+  check_scale(a.scale, b.scale);
+  Ciphertext r = a;
+  r.seeded = false;
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
+    const u64 q = context.modulus(i).value;
+    u64* dst = r.limb(0, i);
+    const u64* y = b.limb(i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = subtract ? sub_mod(dst[c], y[c], q) : add_mod(dst[c], y[c], q);
+  });
+  return r;
+}
+
+const KeySwitchKey& galois_key(const GaloisKeys& keys, u64 element, const std::string& what) {
+  auto found = keys.keys.find(element);
+  if (found == keys.keys.end()) {
+    fail(ErrorCode::MissingKey, "no Galois key for " + what + " (Galois element " + std::to_string(element) +
+                                    "): generate Galois keys that include it");
+  }
+  return found->second;
+}
+
+std::string step_name(const Context& context, u64 element) {
+  if (element == context.conjugation_element()) return "conjugation";
+  return "this rotation step";
+}
+
+void permute_limbs(const Ciphertext& a, std::size_t poly, const std::vector<std::uint32_t>& permutation, Ciphertext& r) {
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
+    const u64* src = a.limb(poly, i);
+    u64* dst = r.limb(poly, i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = src[permutation[c]];
+  });
+}
+
+}  // namespace
+
+Ciphertext add(const Ciphertext& a, const Ciphertext& b) { return add_or_sub(a, b, false); }
+Ciphertext sub(const Ciphertext& a, const Ciphertext& b) { return add_or_sub(a, b, true); }
+Ciphertext add_plain(const Ciphertext& a, const Plaintext& b) { return plain_add_or_sub(a, b, false); }
+Ciphertext sub_plain(const Ciphertext& a, const Plaintext& b) { return plain_add_or_sub(a, b, true); }
+
+Ciphertext negate(const Ciphertext& a) {
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  Ciphertext r = like(a, a.size);
+  for_each_limb(context, a.size, a.limbs(), [&](std::size_t p, std::size_t i) {
+    const u64 q = context.modulus(i).value;
+    const u64* x = a.limb(p, i);
+    u64* dst = r.limb(p, i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = neg_mod(x[c], q);
+  });
+  return r;
+}
+
+Ciphertext add_scalar(const Ciphertext& a, double value) {
+  require(std::isfinite(value), ErrorCode::OutOfRange, "cannot add a NaN or infinite value");
+  const double rounded = std::nearbyint(value * a.scale);
+  require(std::fabs(rounded) < 9.2e18, ErrorCode::OutOfRange, "scalar times scale does not fit in 63 bits");
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  Ciphertext r = a;
+  r.seeded = false;
+  // A constant polynomial is the same value at every NTT point.
+  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
+    const Modulus& q = context.modulus(i);
+    const u64 v = reduce_signed(static_cast<std::int64_t>(rounded), q);
+    u64* dst = r.limb(0, i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = add_mod(dst[c], v, q.value);
+  });
+  return r;
+}
+
+Ciphertext multiply(const Ciphertext& a, const Ciphertext& b) {
+  check_same_context(a.context, b.context, "ciphertexts");
+  check_level(a.level, b.level);
+  check_size2(a, "multiply");
+  check_size2(b, "multiply");
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  Ciphertext r = like(a, 3);
+  r.scale = a.scale * b.scale;
+  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
+    const Modulus& q = context.modulus(i);
+    const u64 *a0 = a.limb(0, i), *a1 = a.limb(1, i), *b0 = b.limb(0, i), *b1 = b.limb(1, i);
+    u64 *r0 = r.limb(0, i), *r1 = r.limb(1, i), *r2 = r.limb(2, i);
+    for (std::size_t c = 0; c < n; ++c) {
+      r0[c] = mul_mod(a0[c], b0[c], q);
+      r1[c] = q.reduce128(static_cast<u128>(a0[c]) * b1[c] + static_cast<u128>(a1[c]) * b0[c]);
+      r2[c] = mul_mod(a1[c], b1[c], q);
+    }
+  });
+  return r;
+}
+
+Ciphertext square(const Ciphertext& a) { return multiply(a, a); }
+
+Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& b) {
+  check_same_context(a.context, b.context, "ciphertext and plaintext");
+  check_level(a.level, b.level);
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  Ciphertext r = like(a, a.size);
+  r.scale = a.scale * b.scale;
+  for_each_limb(context, a.size, a.limbs(), [&](std::size_t p, std::size_t i) {
+    const Modulus& q = context.modulus(i);
+    const u64 *x = a.limb(p, i), *y = b.limb(i);
+    u64* dst = r.limb(p, i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = mul_mod(x[c], y[c], q);
+  });
+  return r;
+}
+
+Ciphertext multiply_scalar(const Ciphertext& a, double value, double scale) {
+  require(std::isfinite(value), ErrorCode::OutOfRange, "cannot multiply by a NaN or infinite value");
+  require(std::isfinite(scale) && scale >= 1.0, ErrorCode::OutOfRange, "scalar scale must be finite and at least 1");
+  const double rounded = std::nearbyint(value * scale);
+  require(std::fabs(rounded) < 9.2e18, ErrorCode::OutOfRange, "scalar times scale does not fit in 63 bits");
+  Ciphertext r = multiply_integer(a, static_cast<std::int64_t>(rounded));
+  r.scale = a.scale * scale;
+  return r;
+}
+
+Ciphertext multiply_integer(const Ciphertext& a, std::int64_t value) {
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  Ciphertext r = like(a, a.size);
+  for_each_limb(context, a.size, a.limbs(), [&](std::size_t p, std::size_t i) {
+    const Modulus& q = context.modulus(i);
+    const u64 w = reduce_signed(value, q), ws = shoup_precompute(w, q.value);
+    const u64* x = a.limb(p, i);
+    u64* dst = r.limb(p, i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = mul_shoup(x[c], w, ws, q.value);
+  });
+  return r;
+}
+
+Ciphertext relinearize(const Ciphertext& a, const RelinKey& key) {
+  check_same_context(a.context, key.key.context, "ciphertext and relinearization key");
+  if (a.size == 2) return a;
+  require(a.size == 3, ErrorCode::InvalidArgument, "relinearize supports ciphertexts of size 3");
+  Ciphertext r = like(a, 2);
+  std::copy(a.poly(0), a.poly(0) + 2 * a.limbs() * a.context->ring_degree(), r.data.begin());
+  std::vector<u64> second(a.limbs() * a.context->ring_degree());
+  key_switch(*a.context, a.poly(2), a.level, key.key, r.poly(0), second.data());
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
+    const u64 q = context.modulus(i).value;
+    u64* dst = r.limb(1, i);
+    const u64* s = second.data() + i * n;
+    for (std::size_t c = 0; c < n; ++c) dst[c] = add_mod(dst[c], s[c], q);
+  });
+  return r;
+}
+
+Ciphertext multiply_relinearize(const Ciphertext& a, const Ciphertext& b, const RelinKey& key) {
+  return relinearize(multiply(a, b), key);
+}
+
+Ciphertext rescale(const Ciphertext& a) {
+  require(a.level > 0, ErrorCode::LevelMismatch, "cannot rescale a ciphertext at level 0: no prime left to divide by");
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree(), level = a.level;
+  Ciphertext r;
+  r.context = a.context;
+  r.level = level - 1;
+  r.size = a.size;
+  r.scale = a.scale / static_cast<double>(context.modulus(level).value);
+  r.data.resize(r.size * r.limbs() * n);
+  const Modulus& last = context.modulus(level);
+  const u64 half = last.value >> 1;
+  // The last limb in coefficient form, plus q_last/2 so the division rounds to nearest.
+  std::vector<u64> last_coefficients(a.size * n);
+  context.pool()->parallel_for(a.size, [&](std::size_t p) {
+    u64* t = last_coefficients.data() + p * n;
+    std::copy(a.limb(p, level), a.limb(p, level) + n, t);
+    context.ntt(level).inverse(t, context.simd_path());
+    for (std::size_t c = 0; c < n; ++c) t[c] = add_mod(t[c], half, last.value);
+  });
+  for_each_limb(context, a.size, level, [&](std::size_t p, std::size_t i) {
+    const Modulus& q = context.modulus(i);
+    std::vector<u64> t(n);
+    const u64* src = last_coefficients.data() + p * n;
+    const u64 half_mod = q.reduce(half);
+    for (std::size_t c = 0; c < n; ++c) t[c] = sub_mod(q.reduce(src[c]), half_mod, q.value);
+    context.ntt(i).forward(t.data(), context.simd_path());
+    const u64 w = context.inverse_last_prime(level, i), ws = context.inverse_last_prime_shoup(level, i);
+    const u64* x = a.limb(p, i);
+    u64* dst = r.limb(p, i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = mul_shoup(sub_mod(x[c], t[c], q.value), w, ws, q.value);
+  });
+  return r;
+}
+
+Ciphertext drop_to_level(const Ciphertext& a, std::size_t level) {
+  require(level <= a.level, ErrorCode::LevelMismatch,
+          "cannot raise a ciphertext from level " + std::to_string(a.level) + " to " + std::to_string(level));
+  if (level == a.level) return a;
+  const std::size_t n = a.context->ring_degree();
+  Ciphertext r;
+  r.context = a.context;
+  r.level = level;
+  r.size = a.size;
+  r.scale = a.scale;
+  r.data.resize(r.size * r.limbs() * n);
+  for (std::size_t p = 0; p < a.size; ++p) std::copy(a.poly(p), a.poly(p) + r.limbs() * n, r.poly(p));
+  return r;
+}
+
+Plaintext drop_plaintext_to_level(const Plaintext& a, std::size_t level) {
+  require(level <= a.level, ErrorCode::LevelMismatch,
+          "cannot raise a plaintext from level " + std::to_string(a.level) + " to " + std::to_string(level));
+  Plaintext r;
+  r.context = a.context;
+  r.level = level;
+  r.scale = a.scale;
+  r.data.assign(a.data.begin(), a.data.begin() + (level + 1) * a.context->ring_degree());
+  return r;
+}
+
+Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKeys& keys) {
+  check_same_context(a.context, keys.context, "ciphertext and Galois keys");
+  check_size2(a, "rotation");
+  const Context& context = *a.context;
+  const KeySwitchKey& key = galois_key(keys, galois_element, step_name(context, galois_element));
+  const auto permutation = context.automorphism_permutation(galois_element);
+  Ciphertext permuted = like(a, 2);
+  permute_limbs(a, 0, *permutation, permuted);
+  permute_limbs(a, 1, *permutation, permuted);
+  Ciphertext r = like(a, 2);
+  std::copy(permuted.poly(0), permuted.poly(0) + a.limbs() * context.ring_degree(), r.poly(0));
+  key_switch(context, permuted.poly(1), a.level, key, r.poly(0), r.poly(1));
+  return r;
+}
+
+Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& keys) {
+  const u64 element = a.context->galois_element_for_step(step);
+  if (element == 1) {
+    Ciphertext copy = a;
+    copy.seeded = false;
+    return copy;
+  }
+  const auto found = keys.keys.find(element);
+  if (found == keys.keys.end()) {
+    fail(ErrorCode::MissingKey, "no Galois key for rotation by " + std::to_string(step) + " (Galois element " +
+                                    std::to_string(element) + "): generate Galois keys that include this step");
+  }
+  return apply_galois(a, element, keys);
+}
+
+Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& keys) {
+  return apply_galois(a, a.context->conjugation_element(), keys);
+}
+
+std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, const std::vector<long long>& steps, const GaloisKeys& keys) {
+  check_same_context(a.context, keys.context, "ciphertext and Galois keys");
+  check_size2(a, "rotation");
+  const Context& context = *a.context;
+  std::vector<u64> elements;
+  for (long long step : steps) {
+    const u64 element = context.galois_element_for_step(step);
+    if (element != 1 && keys.keys.find(element) == keys.keys.end()) {
+      fail(ErrorCode::MissingKey, "no Galois key for rotation by " + std::to_string(step) + " (Galois element " +
+                                      std::to_string(element) + "): generate Galois keys that include this step");
+    }
+    elements.push_back(element);
+  }
+  const Decomposition decomposition = decompose(context, a.poly(1), a.level);
+  std::vector<Ciphertext> results;
+  results.reserve(steps.size());
+  for (u64 element : elements) {
+    if (element == 1) {
+      Ciphertext copy = a;
+      copy.seeded = false;
+      results.push_back(std::move(copy));
+      continue;
+    }
+    const auto permutation = context.automorphism_permutation(element);
+    Ciphertext r = like(a, 2);
+    permute_limbs(a, 0, *permutation, r);
+    key_switch_decomposed(context, decomposition, keys.keys.at(element), permutation.get(), r.poly(0), r.poly(1));
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace cipherlm

@@ -1,0 +1,40 @@
+// Homomorphic operations on ciphertexts. Every binary operation checks that its operands share the
+// context, the level and (for additions) the scale, and throws a typed error otherwise.
+#pragma once
+#include <vector>
+
+#include "objects.hpp"
+
+namespace cipherlm {
+
+// Scales are equal when they agree to this relative tolerance.
+constexpr double kScaleTolerance = 1e-9;
+
+Ciphertext add(const Ciphertext& a, const Ciphertext& b);
+Ciphertext sub(const Ciphertext& a, const Ciphertext& b);
+Ciphertext negate(const Ciphertext& a);
+Ciphertext add_plain(const Ciphertext& a, const Plaintext& b);
+Ciphertext sub_plain(const Ciphertext& a, const Plaintext& b);
+// Adds value to every slot, encoded at the ciphertext's own scale.
+Ciphertext add_scalar(const Ciphertext& a, double value);
+Ciphertext multiply(const Ciphertext& a, const Ciphertext& b);  // size 3 result unless relinearized
+Ciphertext square(const Ciphertext& a);
+Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& b);
+// Multiplies every slot by value encoded at `scale` (the result's scale is a.scale * scale).
+Ciphertext multiply_scalar(const Ciphertext& a, double value, double scale);
+// Multiplies by an integer; the scale is unchanged.
+Ciphertext multiply_integer(const Ciphertext& a, std::int64_t value);
+Ciphertext relinearize(const Ciphertext& a, const RelinKey& key);
+Ciphertext multiply_relinearize(const Ciphertext& a, const Ciphertext& b, const RelinKey& key);
+// Divides by the level's last prime and drops it: level - 1, scale / q_level.
+Ciphertext rescale(const Ciphertext& a);
+Ciphertext drop_to_level(const Ciphertext& a, std::size_t level);
+Plaintext drop_plaintext_to_level(const Plaintext& a, std::size_t level);
+// Rotates slots left by step (negative: right).
+Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& keys);
+Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& keys);
+// One decomposition of c1 shared by every step.
+std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, const std::vector<long long>& steps, const GaloisKeys& keys);
+Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKeys& keys);
+
+}  // namespace cipherlm

@@ -1,0 +1,168 @@
+#include "keyswitch.hpp"
+
+#include "error.hpp"
+
+namespace cipherlm {
+
+// Why the fast (approximate) base conversion is enough: mod-up of digit d yields [c]_{Q_d} + u Q_d
+// for a small u. The key's gadget factor F_d (P on the primes of digit d, 0 on every other prime)
+// times u Q_d is 0 modulo every prime of Q_l P, so the u Q_d term vanishes from the inner product.
+// The same argument covers automorphisms applied after mod-up in the hoisted path.
+
+namespace {
+
+std::size_t extended_limbs(const Context& context, std::size_t level) { return level + 1 + context.special_prime_count(); }
+
+// Global prime index of extended limb t at a level.
+std::size_t prime_of(const Context& context, std::size_t level, std::size_t t) {
+  return t <= level ? t : context.special_limb(t - level - 1);
+}
+
+// Inverse NTT of every limb, scaled by its digit's punctured inverse: the input of every conversion.
+std::vector<u64> scaled_coefficients(const Context& context, const u64* poly, std::size_t level) {
+  const std::size_t n = context.ring_degree();
+  std::vector<u64> scaled((level + 1) * n);
+  context.pool()->parallel_for(level + 1, [&](std::size_t i) {
+    u64* out = scaled.data() + i * n;
+    std::copy(poly + i * n, poly + (i + 1) * n, out);
+    context.ntt(i).inverse(out, context.simd_path());
+    const std::size_t digit = i / context.digit_size();
+    const ModUpPlan& plan = context.mod_up_plan(level, digit);
+    const std::size_t position = i - digit * context.digit_size();
+    plan.converter.scale_source_limb(position, out, out, n);
+  });
+  return scaled;
+}
+
+// Digit d of the decomposition on extended limb t, in NTT form, written to out.
+void digit_limb(const Context& context, const u64* poly, const std::vector<u64>& scaled, std::size_t level,
+                std::size_t digit, std::size_t t, u64* out) {
+  const std::size_t n = context.ring_degree();
+  const std::size_t first = digit * context.digit_size();
+  const ModUpPlan& plan = context.mod_up_plan(level, digit);
+  const std::size_t sources = plan.source_limbs.size();
+  if (t <= level && t >= first && t < first + sources) {
+    std::copy(poly + t * n, poly + (t + 1) * n, out);
+    return;
+  }
+  // Target position of t in the plan: data limbs outside the digit, then special limbs.
+  const std::size_t position = t <= level ? (t < first ? t : t - sources) : (level + 1 - sources) + (t - level - 1);
+  const u64* source_rows[64] = {};
+  for (std::size_t s = 0; s < sources; ++s) source_rows[s] = scaled.data() + (first + s) * n;
+  plan.converter.convert_to_target_limb(position, source_rows, out, n);
+  context.ntt(prime_of(context, level, t)).forward(out, context.simd_path());
+}
+
+// (acc - [acc]_P converted) * P^-1 for one of the two output polynomials, extended limbs in, level
+// limbs out; add_to selects out += result instead of out = result.
+void mod_down(const Context& context, std::vector<u64>& extended, std::size_t level, u64* out, bool add_to) {
+  const std::size_t n = context.ring_degree(), special = context.special_prime_count();
+  const BaseConverter& converter = context.mod_down_converter();
+  u64* special_limbs = extended.data() + (level + 1) * n;
+  context.pool()->parallel_for(special, [&](std::size_t j) {
+    u64* limb = special_limbs + j * n;
+    context.ntt(context.special_limb(j)).inverse(limb, context.simd_path());
+    converter.scale_source_limb(j, limb, limb, n);
+  });
+  const u64* rows[64] = {};
+  for (std::size_t j = 0; j < special; ++j) rows[j] = special_limbs + j * n;
+  context.pool()->parallel_for(level + 1, [&](std::size_t i) {
+    std::vector<u64> converted(n);
+    converter.convert_to_target_limb(i, rows, converted.data(), n);
+    context.ntt(i).forward(converted.data(), context.simd_path());
+    const u64 q = context.modulus(i).value;
+    const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
+    const u64* acc = extended.data() + i * n;
+    u64* dst = out + i * n;
+    for (std::size_t c = 0; c < n; ++c) {
+      const u64 r = mul_shoup(sub_mod(acc[c], converted[c], q), w, ws, q);
+      dst[c] = add_to ? add_mod(dst[c], r, q) : r;
+    }
+  });
+}
+
+void check_key(const Context& context, const KeySwitchKey& key) {
+  require(key.context.get() == &context, ErrorCode::ParameterMismatch, "key was made under a different context");
+  require(key.digits == context.key_switch_digits(), ErrorCode::ParameterMismatch, "key has the wrong number of digits");
+}
+
+// Inner products of the digits with the key on extended limb t, accumulated in 128 bits.
+template <typename DigitSource>
+void inner_product_limb(const Context& context, const KeySwitchKey& key, std::size_t level, std::size_t t,
+                        std::size_t digits, DigitSource&& digit_values, u64* ext0, u64* ext1) {
+  const std::size_t n = context.ring_degree();
+  const std::size_t prime = prime_of(context, level, t);
+  const Modulus& q = context.modulus(prime);
+  std::vector<u128> acc0(n, 0), acc1(n, 0);
+  std::vector<u64> scratch(n);
+  for (std::size_t d = 0; d < digits; ++d) {
+    const u64* values = digit_values(d, scratch.data());
+    const u64* b = key.part(d, 0, prime);
+    const u64* a = key.part(d, 1, prime);
+    for (std::size_t c = 0; c < n; ++c) {
+      acc0[c] += static_cast<u128>(values[c]) * b[c];
+      acc1[c] += static_cast<u128>(values[c]) * a[c];
+    }
+  }
+  for (std::size_t c = 0; c < n; ++c) {
+    ext0[c] = q.reduce128(acc0[c]);
+    ext1[c] = q.reduce128(acc1[c]);
+  }
+}
+
+}  // namespace
+
+Decomposition decompose(const Context& context, const u64* poly, std::size_t level) {
+  const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
+  Decomposition result;
+  result.level = level;
+  result.digits = context.digits_at_level(level);
+  result.data.resize(result.digits * ext * n);
+  const std::vector<u64> scaled = scaled_coefficients(context, poly, level);
+  context.pool()->parallel_for(result.digits * ext, [&](std::size_t job) {
+    const std::size_t d = job / ext, t = job % ext;
+    digit_limb(context, poly, scaled, level, d, t, result.data.data() + job * n);
+  });
+  return result;
+}
+
+void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1) {
+  check_key(context, key);
+  const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
+  const std::size_t digits = context.digits_at_level(level);
+  const std::vector<u64> scaled = scaled_coefficients(context, poly, level);
+  std::vector<u64> ext0(ext * n), ext1(ext * n);
+  // Stream over target limbs: each digit's raised limb is made, used and dropped.
+  context.pool()->parallel_for(ext, [&](std::size_t t) {
+    inner_product_limb(context, key, level, t, digits,
+                       [&](std::size_t d, u64* scratch) {
+                         digit_limb(context, poly, scaled, level, d, t, scratch);
+                         return static_cast<const u64*>(scratch);
+                       },
+                       ext0.data() + t * n, ext1.data() + t * n);
+  });
+  mod_down(context, ext0, level, out0, true);
+  mod_down(context, ext1, level, out1, false);
+}
+
+void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
+                           const std::vector<std::uint32_t>* permutation, u64* out0, u64* out1) {
+  check_key(context, key);
+  const std::size_t level = decomposition.level;
+  const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
+  std::vector<u64> ext0(ext * n), ext1(ext * n);
+  context.pool()->parallel_for(ext, [&](std::size_t t) {
+    inner_product_limb(context, key, level, t, decomposition.digits,
+                       [&](std::size_t d, u64* scratch) {
+                         const u64* values = decomposition.limb(context, d, t);
+                         if (permutation == nullptr) return values;
+                         for (std::size_t c = 0; c < n; ++c) scratch[c] = values[(*permutation)[c]];
+                         return static_cast<const u64*>(scratch);
+                       },
+                       ext0.data() + t * n, ext1.data() + t * n);
+  });
+  mod_down(context, ext0, level, out0, true);
+  mod_down(context, ext1, level, out1, false);
+}
+
+}  // namespace cipherlm

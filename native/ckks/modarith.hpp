@@ -1,0 +1,84 @@
+// Arithmetic modulo a word-sized prime: Barrett reduction, Shoup multiplication by a constant.
+#pragma once
+#include <cstdint>
+
+namespace cipherlm {
+
+using u64 = std::uint64_t;
+using u128 = unsigned __int128;
+
+inline u64 mul_hi(u64 a, u64 b) { return static_cast<u64>((static_cast<u128>(a) * b) >> 64); }
+
+// A prime modulus below 2^61 with its Barrett constant floor(2^128 / q).
+struct Modulus {
+  u64 value = 0;
+  u64 barrett_hi = 0;  // floor(2^128 / q) >> 64
+  u64 barrett_lo = 0;  // floor(2^128 / q) mod 2^64
+  int bits = 0;
+
+  Modulus() = default;
+  explicit Modulus(u64 q) : value(q) {
+    // floor(2^128 / q) computed as two 64-bit long divisions.
+    u128 high = (~static_cast<u128>(0)) / q;  // floor((2^128 - 1) / q) == floor(2^128 / q) for odd q
+    barrett_hi = static_cast<u64>(high >> 64);
+    barrett_lo = static_cast<u64>(high);
+    bits = 64 - __builtin_clzll(q);
+  }
+
+  // x mod q for any 128-bit x.
+  u64 reduce128(u128 x) const {
+    const u64 x_lo = static_cast<u64>(x), x_hi = static_cast<u64>(x >> 64);
+    // Estimate floor(x / q) as the top 64 bits of x * floor(2^128 / q) / 2^128.
+    u128 mid = static_cast<u128>(x_lo) * barrett_hi + mul_hi(x_lo, barrett_lo);
+    u128 mid2 = static_cast<u128>(x_hi) * barrett_lo;
+    u128 sum = (mid >> 64) + (mid2 >> 64) + ((static_cast<u128>(static_cast<u64>(mid)) + static_cast<u64>(mid2)) >> 64);
+    u64 quotient = static_cast<u64>(sum) + x_hi * barrett_hi;
+    u64 r = x_lo - quotient * value;
+    // The estimate is low by at most 2.
+    r -= value & (0 - static_cast<u64>(r >= value));
+    r -= value & (0 - static_cast<u64>(r >= value));
+    return r;
+  }
+  u64 reduce(u64 x) const { return reduce128(x); }
+};
+
+inline u64 add_mod(u64 a, u64 b, u64 q) {
+  u64 s = a + b;
+  return s - (q & (0 - static_cast<u64>(s >= q)));
+}
+inline u64 sub_mod(u64 a, u64 b, u64 q) {
+  u64 d = a - b;
+  return d + (q & (0 - static_cast<u64>(a < b)));
+}
+inline u64 neg_mod(u64 a, u64 q) { return (q - a) & (0 - static_cast<u64>(a != 0)); }
+inline u64 mul_mod(u64 a, u64 b, const Modulus& q) { return q.reduce128(static_cast<u128>(a) * b); }
+
+// Shoup: w' = floor(w * 2^64 / q) makes w * x mod q one high multiply and two low ones.
+inline u64 shoup_precompute(u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 64) / q); }
+// Result in [0, 2q) for any 64-bit x.
+inline u64 mul_shoup_lazy(u64 x, u64 w, u64 w_shoup, u64 q) { return x * w - mul_hi(x, w_shoup) * q; }
+inline u64 mul_shoup(u64 x, u64 w, u64 w_shoup, u64 q) {
+  u64 r = mul_shoup_lazy(x, w, w_shoup, q);
+  return r - (q & (0 - static_cast<u64>(r >= q)));
+}
+
+inline u64 pow_mod(u64 base, u64 exponent, const Modulus& q) {
+  u64 result = 1 % q.value, b = q.reduce(base);
+  while (exponent) {
+    if (exponent & 1) result = mul_mod(result, b, q);
+    b = mul_mod(b, b, q);
+    exponent >>= 1;
+  }
+  return result;
+}
+// Inverse modulo a prime by Fermat; only for public values.
+inline u64 inv_mod(u64 a, const Modulus& q) { return pow_mod(a, q.value - 2, q); }
+
+// Reduces a signed 64-bit value into [0, q) without a branch on its sign.
+inline u64 reduce_signed(std::int64_t v, const Modulus& q) {
+  u64 mask = static_cast<u64>(v >> 63);
+  u64 magnitude = q.reduce((static_cast<u64>(v) ^ mask) - mask);
+  return (magnitude ^ mask) - mask + (q.value & mask & (0 - static_cast<u64>(magnitude != 0))) ;
+}
+
+}  // namespace cipherlm
