@@ -1,5 +1,6 @@
 #include "base_converter.hpp"
 
+#include "elementwise.hpp"
 #include "error.hpp"
 
 namespace cipherlm {
@@ -37,14 +38,14 @@ void BaseConverter::scale_source_limb(std::size_t i, const u64* x, u64* y, std::
   for (std::size_t c = 0; c < n; ++c) y[c] = mul_shoup(x[c], w, ws, q);
 }
 
-void BaseConverter::convert_to_target_limb(std::size_t j, const u64* const* scaled, u64* out, std::size_t n) const {
+void BaseConverter::convert_to_target_limb(std::size_t j, const u64* const* scaled, u64* out, std::size_t n,
+                                           bool ifma) const {
   const std::size_t k = source_.size();
   const Modulus& p = target_[j];
   const u64* factors = punctured_in_target_.data() + j * k;
   if (k == 1) {
     // One source prime: y < q_0 and the factor is 1, so the conversion is a plain reduction.
-    const u64* y = scaled[0];
-    for (std::size_t c = 0; c < n; ++c) out[c] = p.reduce(y[c]);
+    reduce_mod(scaled[0], out, n, p, ifma && source_[0].value < (u64(1) << 52));
     return;
   }
   for (std::size_t c = 0; c < n; ++c) {

@@ -19,7 +19,8 @@ class BaseConverter {
   // Step one, per source limb: y = x * (Q/q_i)^-1 mod q_i.
   void scale_source_limb(std::size_t i, const u64* x, u64* y, std::size_t n) const;
   // Step two, per target limb: out = sum_i y_i * (Q/q_i) mod p_j, given the scaled source limbs.
-  void convert_to_target_limb(std::size_t j, const u64* const* scaled, u64* out, std::size_t n) const;
+  // `ifma` selects the IFMA kernels where the primes allow them (the caller checks the target).
+  void convert_to_target_limb(std::size_t j, const u64* const* scaled, u64* out, std::size_t n, bool ifma) const;
 
  private:
   std::vector<Modulus> source_, target_;

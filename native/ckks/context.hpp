@@ -13,6 +13,7 @@
 #include "modarith.hpp"
 #include "ntt.hpp"
 #include "parameters.hpp"
+#include "scratch_pool.hpp"
 #include "thread_pool.hpp"
 
 namespace cipherlm {
@@ -47,6 +48,8 @@ class Context {
   void set_threads(std::size_t threads);
   std::size_t threads() const { return pool()->size(); }
   SimdPath simd_path() const { return simd_path_; }
+  // Whether the IFMA kernels run on this prime (the CPU path is IFMA and the prime is below 2^50).
+  bool use_ifma(std::size_t limb) const { return simd_path_ == SimdPath::Avx512Ifma && ntt_[limb]->ifma_capable(); }
   void set_simd_path(SimdPath path);
 
   // Key switching: digit d covers data primes [d * digit_size, min((d+1) * digit_size, L+1)).
@@ -71,6 +74,9 @@ class Context {
   u64 galois_element_for_step(long long step) const;
   u64 conjugation_element() const { return 2 * n_ - 1; }
 
+  // A temporary buffer of `words` uninitialized words, returned to the context's pool when dropped.
+  ScratchBuffer scratch(std::size_t words) const { return scratch_pool_.acquire(words); }
+
  private:
   Parameters parameters_;
   std::size_t n_;
@@ -88,6 +94,7 @@ class Context {
   std::vector<u64> inv_special_product_, inv_special_product_shoup_, special_product_mod_;
   std::vector<std::vector<u64>> inv_last_prime_, inv_last_prime_shoup_;
 
+  mutable ScratchPool scratch_pool_;
   mutable std::mutex permutation_mutex_;
   mutable std::unordered_map<u64, std::shared_ptr<const std::vector<std::uint32_t>>> permutations_;
 };

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "elementwise.hpp"
 #include "error.hpp"
 #include "keyswitch.hpp"
 
@@ -162,14 +163,8 @@ Ciphertext multiply(const Ciphertext& a, const Ciphertext& b) {
   Ciphertext r = like(a, 3);
   r.scale = a.scale * b.scale;
   context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
-    const Modulus& q = context.modulus(i);
-    const u64 *a0 = a.limb(0, i), *a1 = a.limb(1, i), *b0 = b.limb(0, i), *b1 = b.limb(1, i);
-    u64 *r0 = r.limb(0, i), *r1 = r.limb(1, i), *r2 = r.limb(2, i);
-    for (std::size_t c = 0; c < n; ++c) {
-      r0[c] = mul_mod(a0[c], b0[c], q);
-      r1[c] = q.reduce128(static_cast<u128>(a0[c]) * b1[c] + static_cast<u128>(a1[c]) * b0[c]);
-      r2[c] = mul_mod(a1[c], b1[c], q);
-    }
+    tensor_mod(a.limb(0, i), a.limb(1, i), b.limb(0, i), b.limb(1, i), r.limb(0, i), r.limb(1, i), r.limb(2, i), n,
+               context.modulus(i), context.use_ifma(i));
   });
   return r;
 }
@@ -184,10 +179,7 @@ Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& b) {
   Ciphertext r = like(a, a.size);
   r.scale = a.scale * b.scale;
   for_each_limb(context, a.size, a.limbs(), [&](std::size_t p, std::size_t i) {
-    const Modulus& q = context.modulus(i);
-    const u64 *x = a.limb(p, i), *y = b.limb(i);
-    u64* dst = r.limb(p, i);
-    for (std::size_t c = 0; c < n; ++c) dst[c] = mul_mod(x[c], y[c], q);
+    multiply_mod(a.limb(p, i), b.limb(i), r.limb(p, i), n, context.modulus(i), context.use_ifma(i));
   });
   return r;
 }

@@ -1,6 +1,7 @@
 #include "keyswitch.hpp"
 
 #include "error.hpp"
+#include "multiply_accumulate.hpp"
 
 namespace cipherlm {
 
@@ -19,9 +20,9 @@ std::size_t prime_of(const Context& context, std::size_t level, std::size_t t) {
 }
 
 // Inverse NTT of every limb, scaled by its digit's punctured inverse: the input of every conversion.
-std::vector<u64> scaled_coefficients(const Context& context, const u64* poly, std::size_t level) {
+ScratchBuffer scaled_coefficients(const Context& context, const u64* poly, std::size_t level) {
   const std::size_t n = context.ring_degree();
-  std::vector<u64> scaled((level + 1) * n);
+  ScratchBuffer scaled = context.scratch((level + 1) * n);
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
     u64* out = scaled.data() + i * n;
     std::copy(poly + i * n, poly + (i + 1) * n, out);
@@ -35,7 +36,7 @@ std::vector<u64> scaled_coefficients(const Context& context, const u64* poly, st
 }
 
 // Digit d of the decomposition on extended limb t, in NTT form, written to out.
-void digit_limb(const Context& context, const u64* poly, const std::vector<u64>& scaled, std::size_t level,
+void digit_limb(const Context& context, const u64* poly, const ScratchBuffer& scaled, std::size_t level,
                 std::size_t digit, std::size_t t, u64* out) {
   const std::size_t n = context.ring_degree();
   const std::size_t first = digit * context.digit_size();
@@ -49,13 +50,14 @@ void digit_limb(const Context& context, const u64* poly, const std::vector<u64>&
   const std::size_t position = t <= level ? (t < first ? t : t - sources) : (level + 1 - sources) + (t - level - 1);
   const u64* source_rows[64] = {};
   for (std::size_t s = 0; s < sources; ++s) source_rows[s] = scaled.data() + (first + s) * n;
-  plan.converter.convert_to_target_limb(position, source_rows, out, n);
-  context.ntt(prime_of(context, level, t)).forward(out, context.simd_path());
+  const std::size_t prime = prime_of(context, level, t);
+  plan.converter.convert_to_target_limb(position, source_rows, out, n, context.use_ifma(prime));
+  context.ntt(prime).forward(out, context.simd_path());
 }
 
 // (acc - [acc]_P converted) * P^-1 for one of the two output polynomials, extended limbs in, level
 // limbs out; add_to selects out += result instead of out = result.
-void mod_down(const Context& context, std::vector<u64>& extended, std::size_t level, u64* out, bool add_to) {
+void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level, u64* out, bool add_to) {
   const std::size_t n = context.ring_degree(), special = context.special_prime_count();
   const BaseConverter& converter = context.mod_down_converter();
   u64* special_limbs = extended.data() + (level + 1) * n;
@@ -67,9 +69,10 @@ void mod_down(const Context& context, std::vector<u64>& extended, std::size_t le
   const u64* rows[64] = {};
   for (std::size_t j = 0; j < special; ++j) rows[j] = special_limbs + j * n;
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
-    std::vector<u64> converted(n);
-    converter.convert_to_target_limb(i, rows, converted.data(), n);
-    context.ntt(i).forward(converted.data(), context.simd_path());
+    ScratchBuffer buffer = context.scratch(n);
+    u64* converted = buffer.data();
+    converter.convert_to_target_limb(i, rows, converted, n, context.use_ifma(i));
+    context.ntt(i).forward(converted, context.simd_path());
     const u64 q = context.modulus(i).value;
     const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
     const u64* acc = extended.data() + i * n;
@@ -86,28 +89,24 @@ void check_key(const Context& context, const KeySwitchKey& key) {
   require(key.digits == context.key_switch_digits(), ErrorCode::ParameterMismatch, "key has the wrong number of digits");
 }
 
-// Inner products of the digits with the key on extended limb t, accumulated in 128 bits.
+// Inner products of the digits with the key on extended limb t. digit_values(d, buffer) returns the
+// digit's values on this limb, computed into buffer if need be.
 template <typename DigitSource>
 void inner_product_limb(const Context& context, const KeySwitchKey& key, std::size_t level, std::size_t t,
                         std::size_t digits, DigitSource&& digit_values, u64* ext0, u64* ext1) {
   const std::size_t n = context.ring_degree();
   const std::size_t prime = prime_of(context, level, t);
-  const Modulus& q = context.modulus(prime);
-  std::vector<u128> acc0(n, 0), acc1(n, 0);
-  std::vector<u64> scratch(n);
+  const bool ifma = context.use_ifma(prime);
+  ScratchBuffer buffer = context.scratch(digits * n);
+  const u64* values[64] = {};
+  const u64* key_b[64] = {};
+  const u64* key_a[64] = {};
   for (std::size_t d = 0; d < digits; ++d) {
-    const u64* values = digit_values(d, scratch.data());
-    const u64* b = key.part(d, 0, prime);
-    const u64* a = key.part(d, 1, prime);
-    for (std::size_t c = 0; c < n; ++c) {
-      acc0[c] += static_cast<u128>(values[c]) * b[c];
-      acc1[c] += static_cast<u128>(values[c]) * a[c];
-    }
+    values[d] = digit_values(d, buffer.data() + d * n);
+    key_b[d] = key.part(d, 0, prime);
+    key_a[d] = key.part(d, 1, prime);
   }
-  for (std::size_t c = 0; c < n; ++c) {
-    ext0[c] = q.reduce128(acc0[c]);
-    ext1[c] = q.reduce128(acc1[c]);
-  }
+  dot_product_mod(values, key_b, key_a, digits, context.modulus(prime), ext0, ext1, n, ifma);
 }
 
 }  // namespace
@@ -118,7 +117,7 @@ Decomposition decompose(const Context& context, const u64* poly, std::size_t lev
   result.level = level;
   result.digits = context.digits_at_level(level);
   result.data.resize(result.digits * ext * n);
-  const std::vector<u64> scaled = scaled_coefficients(context, poly, level);
+  const ScratchBuffer scaled = scaled_coefficients(context, poly, level);
   context.pool()->parallel_for(result.digits * ext, [&](std::size_t job) {
     const std::size_t d = job / ext, t = job % ext;
     digit_limb(context, poly, scaled, level, d, t, result.data.data() + job * n);
@@ -130,8 +129,8 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
   check_key(context, key);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
   const std::size_t digits = context.digits_at_level(level);
-  const std::vector<u64> scaled = scaled_coefficients(context, poly, level);
-  std::vector<u64> ext0(ext * n), ext1(ext * n);
+  const ScratchBuffer scaled = scaled_coefficients(context, poly, level);
+  ScratchBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
   // Stream over target limbs: each digit's raised limb is made, used and dropped.
   context.pool()->parallel_for(ext, [&](std::size_t t) {
     inner_product_limb(context, key, level, t, digits,
@@ -150,7 +149,7 @@ void key_switch_decomposed(const Context& context, const Decomposition& decompos
   check_key(context, key);
   const std::size_t level = decomposition.level;
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
-  std::vector<u64> ext0(ext * n), ext1(ext * n);
+  ScratchBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
   context.pool()->parallel_for(ext, [&](std::size_t t) {
     inner_product_limb(context, key, level, t, decomposition.digits,
                        [&](std::size_t d, u64* scratch) {

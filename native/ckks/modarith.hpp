@@ -39,7 +39,11 @@ struct Modulus {
     r -= value & (0 - static_cast<u64>(r >= value));
     return r;
   }
-  u64 reduce(u64 x) const { return reduce128(x); }
+  // x mod q for a 64-bit x: floor(2^64 / q) is barrett_hi, and the estimate is low by at most 1.
+  u64 reduce(u64 x) const {
+    u64 r = x - mul_hi(x, barrett_hi) * value;
+    return r - (value & (0 - static_cast<u64>(r >= value)));
+  }
 };
 
 inline u64 add_mod(u64 a, u64 b, u64 q) {

@@ -1,13 +1,12 @@
 #include "ntt.hpp"
 
 #include "error.hpp"
+#include "ifma_arith.hpp"
 #include "primes.hpp"
 
 namespace cipherlm {
 
-namespace {
-u64 shoup52(u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 52) / q); }
-}  // namespace
+using ifma::shoup52_constant;
 
 NttTables::NttTables(std::size_t ring_degree, const Modulus& modulus)
     : n_(ring_degree), log_n_(__builtin_ctzll(ring_degree)), modulus_(modulus) {
@@ -35,13 +34,13 @@ NttTables::NttTables(std::size_t ring_degree, const Modulus& modulus)
     root_powers_shoup[i] = shoup_precompute(root_powers[i], q);
     inv_root_powers_shoup[i] = shoup_precompute(inv_root_powers[i], q);
     if (ifma_capable()) {
-      root_powers_shoup52[i] = shoup52(root_powers[i], q);
-      inv_root_powers_shoup52[i] = shoup52(inv_root_powers[i], q);
+      root_powers_shoup52[i] = shoup52_constant(root_powers[i], q);
+      inv_root_powers_shoup52[i] = shoup52_constant(inv_root_powers[i], q);
     }
   }
   inv_n = inv_mod(n_ % q, modulus_);
   inv_n_shoup = shoup_precompute(inv_n, q);
-  if (ifma_capable()) inv_n_shoup52 = shoup52(inv_n, q);
+  if (ifma_capable()) inv_n_shoup52 = shoup52_constant(inv_n, q);
 }
 
 void NttTables::forward(u64* values, SimdPath path) const {

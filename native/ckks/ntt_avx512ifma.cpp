@@ -1,39 +1,52 @@
 // AVX-512 IFMA NTT kernels for primes below 2^50: 52-bit Shoup products with madd52lo/madd52hi.
-// Butterflies with a span of 8 or more run eight lanes at once; the last (forward) or first (inverse)
-// three stages have shorter spans and use the same lazy scalar arithmetic, so every path gives
-// identical fully reduced outputs.
-// GCC 12 reports a false maybe-uninitialized inside its own AVX-512 intrinsic headers.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-
+// Butterflies with a span of 8 or more run eight lanes at once on contiguous data; spans 4, 2 and 1
+// gather the two halves of each butterfly from 16 consecutive values with lane permutations. Lazy
+// ranges match the portable code, so every path gives identical fully reduced outputs.
+#include "ifma_arith.hpp"
 #include "ntt.hpp"
-
-#define CIPHERLM_IFMA __attribute__((target("avx512f,avx512ifma")))
 
 namespace cipherlm {
 
 namespace {
 
-CIPHERLM_IFMA inline __m512i mul_shoup52_lazy(__m512i x, __m512i w, __m512i w_shoup, __m512i q) {
-  const __m512i zero = _mm512_set1_epi64(0);
-  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
-  __m512i quotient = _mm512_madd52hi_epu64(zero, w_shoup, x);
-  __m512i product = _mm512_madd52lo_epu64(zero, w, x);
-  __m512i correction = _mm512_madd52lo_epu64(zero, quotient, q);
-  return _mm512_and_si512(_mm512_sub_epi64(product, correction), mask52);
-}
+using ifma::mul_shoup52_lazy;
+using ifma::reduce_once;
 
-CIPHERLM_IFMA inline __m512i reduce_once(__m512i x, __m512i bound) {
-  return _mm512_min_epu64(x, _mm512_sub_epi64(x, bound));
+// Lane selectors for butterflies of span t < 8 over 16 values held in two vectors (lo, hi): which
+// values are the first (x) and second (y) inputs, which twiddle (relative group) each lane uses,
+// and how to put outputs back in place.
+struct ShortSpan {
+  __m512i x_select, y_select, twiddle_select, back_lo, back_hi;
+};
+
+CIPHERLM_IFMA ShortSpan short_span(std::size_t t) {
+  long long x_index[8], y_index[8], group[8], back[16];
+  int k = 0;
+  for (int idx = 0; idx < 16; ++idx) {
+    if ((idx & static_cast<int>(t)) != 0) continue;
+    x_index[k] = idx;
+    y_index[k] = idx + static_cast<long long>(t);
+    group[k] = idx / static_cast<long long>(2 * t);
+    back[idx] = k;
+    back[idx + t] = 8 + k;
+    ++k;
+  }
+  ShortSpan s;
+  s.x_select = _mm512_loadu_si512(x_index);
+  s.y_select = _mm512_loadu_si512(y_index);
+  s.twiddle_select = _mm512_loadu_si512(group);
+  s.back_lo = _mm512_loadu_si512(back);
+  s.back_hi = _mm512_loadu_si512(back + 8);
+  return s;
 }
 
 }  // namespace
 
 CIPHERLM_IFMA void ntt_forward_avx512ifma(const NttTables& tables, u64* a) {
   const std::size_t n = tables.ring_degree();
-  const u64 q = tables.modulus().value, two_q = 2 * q;
+  const u64 q = tables.modulus().value;
   const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i v2q = _mm512_set1_epi64(static_cast<long long>(two_q));
+  const __m512i v2q = _mm512_set1_epi64(static_cast<long long>(2 * q));
   std::size_t t = n;
   for (std::size_t m = 1; m < n; m <<= 1) {
     t >>= 1;
@@ -51,17 +64,19 @@ CIPHERLM_IFMA void ntt_forward_avx512ifma(const NttTables& tables, u64* a) {
         }
       }
     } else {
-      for (std::size_t i = 0; i < m; ++i) {
-        const u64 w = tables.root_powers[m + i], w_shoup = tables.root_powers_shoup[m + i];
-        u64* x = a + 2 * i * t;
-        u64* y = x + t;
-        for (std::size_t j = 0; j < t; ++j) {
-          u64 u = x[j];
-          u -= two_q & (0 - static_cast<u64>(u >= two_q));
-          const u64 v = mul_shoup_lazy(y[j], w, w_shoup, q);
-          x[j] = u + v;
-          y[j] = u - v + two_q;
-        }
+      const ShortSpan span = short_span(t);
+      for (std::size_t base = 0; base < n; base += 16) {
+        const std::size_t g = m + base / (2 * t);
+        const __m512i w = _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(tables.root_powers.data() + g));
+        const __m512i ws =
+            _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(tables.root_powers_shoup52.data() + g));
+        const __m512i lo = _mm512_loadu_si512(a + base), hi = _mm512_loadu_si512(a + base + 8);
+        const __m512i u = reduce_once(_mm512_permutex2var_epi64(lo, span.x_select, hi), v2q);
+        const __m512i v = mul_shoup52_lazy(_mm512_permutex2var_epi64(lo, span.y_select, hi), w, ws, vq);
+        const __m512i x = _mm512_add_epi64(u, v);
+        const __m512i y = _mm512_add_epi64(_mm512_sub_epi64(u, v), v2q);
+        _mm512_storeu_si512(a + base, _mm512_permutex2var_epi64(x, span.back_lo, y));
+        _mm512_storeu_si512(a + base + 8, _mm512_permutex2var_epi64(x, span.back_hi, y));
       }
     }
   }
@@ -74,9 +89,9 @@ CIPHERLM_IFMA void ntt_forward_avx512ifma(const NttTables& tables, u64* a) {
 
 CIPHERLM_IFMA void ntt_inverse_avx512ifma(const NttTables& tables, u64* a) {
   const std::size_t n = tables.ring_degree();
-  const u64 q = tables.modulus().value, two_q = 2 * q;
+  const u64 q = tables.modulus().value;
   const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
-  const __m512i v2q = _mm512_set1_epi64(static_cast<long long>(two_q));
+  const __m512i v2q = _mm512_set1_epi64(static_cast<long long>(2 * q));
   std::size_t t = 1;
   for (std::size_t m = n; m > 1; m >>= 1) {
     const std::size_t h = m >> 1;
@@ -95,17 +110,20 @@ CIPHERLM_IFMA void ntt_inverse_avx512ifma(const NttTables& tables, u64* a) {
         }
       }
     } else {
-      for (std::size_t i = 0; i < h; ++i) {
-        const u64 w = tables.inv_root_powers[h + i], w_shoup = tables.inv_root_powers_shoup[h + i];
-        u64* x = a + 2 * i * t;
-        u64* y = x + t;
-        for (std::size_t j = 0; j < t; ++j) {
-          const u64 u = x[j], v = y[j];
-          u64 sum = u + v;
-          sum -= two_q & (0 - static_cast<u64>(sum >= two_q));
-          x[j] = sum;
-          y[j] = mul_shoup_lazy(u - v + two_q, w, w_shoup, q);
-        }
+      const ShortSpan span = short_span(t);
+      for (std::size_t base = 0; base < n; base += 16) {
+        const std::size_t g = h + base / (2 * t);
+        const __m512i w =
+            _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(tables.inv_root_powers.data() + g));
+        const __m512i ws =
+            _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(tables.inv_root_powers_shoup52.data() + g));
+        const __m512i lo = _mm512_loadu_si512(a + base), hi = _mm512_loadu_si512(a + base + 8);
+        const __m512i u = _mm512_permutex2var_epi64(lo, span.x_select, hi);
+        const __m512i v = _mm512_permutex2var_epi64(lo, span.y_select, hi);
+        const __m512i x = reduce_once(_mm512_add_epi64(u, v), v2q);
+        const __m512i y = mul_shoup52_lazy(_mm512_add_epi64(_mm512_sub_epi64(u, v), v2q), w, ws, vq);
+        _mm512_storeu_si512(a + base, _mm512_permutex2var_epi64(x, span.back_lo, y));
+        _mm512_storeu_si512(a + base + 8, _mm512_permutex2var_epi64(x, span.back_hi, y));
       }
     }
     t <<= 1;

@@ -1,0 +1,128 @@
+import { InvalidArgumentError } from './errors';
+import { callNative, callNativeAsync, type NativeHandle } from './native';
+import { NativeResource } from './resource';
+
+export type SimdPath = 'portable' | 'avx512ifma';
+
+export interface ContextOptions {
+  /** Ring degree N, a power of two from 4096 (2^12) to 65536 (2^16). Slots: N/2. */
+  ringDegree: number;
+  /** Bit sizes of the data primes q_0..q_L (largest primes = 1 mod 2N below 2^bits, as SEAL picks). */
+  dataBits?: number[];
+  /** Or the data primes themselves. */
+  dataPrimes?: bigint[];
+  /** Bit sizes of the special primes used only in key switching. */
+  specialBits?: number[];
+  specialPrimes?: bigint[];
+  /** Default scale for encoding; 2^40 if omitted. */
+  scale?: number;
+  /** Key-switching digits; default ceil(#data / #special primes). */
+  keySwitchDigits?: number;
+  /** Threads for the engine's pool (default 1); change later with `threads`. */
+  threads?: number;
+  /** Accept parameters below 128-bit security. For fast tests only: never for real data. */
+  allowInsecureParametersForTestsOnly?: boolean;
+}
+
+interface NativeContextInfo {
+  ringDegree: number;
+  slotCount: number;
+  maxLevel: number;
+  dataPrimes: bigint[];
+  specialPrimes: bigint[];
+  keySwitchDigits: number;
+  digitSize: number;
+  logModulus: number;
+  securityLimitBits: number;
+  insecure: boolean;
+  threads: number;
+  simdPath: SimdPath;
+  fingerprint: bigint;
+}
+
+/** Encryption parameters with everything precomputed from them, and the engine's thread pool. */
+export class CkksContext extends NativeResource {
+  readonly ringDegree: number;
+  readonly slotCount: number;
+  /** The level of a fresh ciphertext: data primes - 1. Each rescale lowers the level by one. */
+  readonly maxLevel: number;
+  readonly dataPrimes: readonly bigint[];
+  readonly specialPrimes: readonly bigint[];
+  readonly keySwitchDigits: number;
+  /** log2 of the whole modulus, data and special primes. */
+  readonly logModulus: number;
+  /** The HE standard's 128-bit bound on logModulus for this ring degree. */
+  readonly securityLimitBits: number;
+  readonly insecure: boolean;
+  readonly fingerprint: bigint;
+  readonly defaultScale: number;
+
+  private constructor(handle: NativeHandle, defaultScale: number) {
+    super(handle);
+    const info = callNative<NativeContextInfo>('contextInfo', handle);
+    this.ringDegree = info.ringDegree;
+    this.slotCount = info.slotCount;
+    this.maxLevel = info.maxLevel;
+    this.dataPrimes = Object.freeze(info.dataPrimes);
+    this.specialPrimes = Object.freeze(info.specialPrimes);
+    this.keySwitchDigits = info.keySwitchDigits;
+    this.logModulus = info.logModulus;
+    this.securityLimitBits = info.securityLimitBits;
+    this.insecure = info.insecure;
+    this.fingerprint = info.fingerprint;
+    this.defaultScale = defaultScale;
+  }
+
+  static create(options: ContextOptions): CkksContext {
+    const scale = checkScale(options.scale ?? 2 ** 40);
+    return new CkksContext(callNative<NativeHandle>('createContext', options), scale);
+  }
+
+  /** Loads parameters saved by save(); validated in full before use. */
+  static load(bytes: Uint8Array, options: { threads?: number; scale?: number } = {}): CkksContext {
+    const handle = callNative<NativeHandle>('loadContext', bytes, options.threads ?? 1);
+    return new CkksContext(handle, checkScale(options.scale ?? 2 ** 40));
+  }
+
+  save(): Uint8Array {
+    return callNative<Uint8Array>('save', this.handle);
+  }
+
+  /** Threads in the engine's pool; operations and batches run on them. */
+  get threads(): number {
+    return callNative<NativeContextInfo>('contextInfo', this.handle).threads;
+  }
+  set threads(count: number) {
+    callNative('setThreads', this.handle, count);
+  }
+
+  get simdPath(): SimdPath {
+    return callNative<NativeContextInfo>('contextInfo', this.handle).simdPath;
+  }
+  /** Forces a kernel family (for tests and benchmarks); refused if the CPU lacks it. */
+  set simdPath(path: SimdPath) {
+    callNative('setSimdPath', this.handle, path);
+  }
+
+  static cpuSupports(path: SimdPath): boolean {
+    return callNative<boolean>('cpuSupports', path);
+  }
+
+  /** The Galois element 3^step mod 2N that rotates slots left by `step`. */
+  galoisElement(step: number): number {
+    return callNative<number>('galoisElement', this.handle, step);
+  }
+
+  /** Testing hooks: one prime's forward/inverse NTT on the chosen kernel path. */
+  nttForward(limb: number, values: BigUint64Array, path: SimdPath): Promise<BigUint64Array> {
+    return callNativeAsync<BigUint64Array>('nttForward', this.handle, limb, values, path);
+  }
+  nttInverse(limb: number, values: BigUint64Array, path: SimdPath): Promise<BigUint64Array> {
+    return callNativeAsync<BigUint64Array>('nttInverse', this.handle, limb, values, path);
+  }
+}
+
+function checkScale(scale: number): number {
+  if (!Number.isFinite(scale) || scale < 1) throw new InvalidArgumentError('scale must be a finite number >= 1', 'ERR_INVALID_ARGUMENT');
+  return scale;
+}

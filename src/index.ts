@@ -1,0 +1,21 @@
+export { CkksContext, type ContextOptions, type SimdPath } from './api/context';
+export { CkksEncoder, type EncodeOptions, type ComplexVector } from './api/encoder';
+export { Plaintext } from './api/plaintext';
+export { Ciphertext } from './api/ciphertext';
+export { KeyGenerator, SecretKey, PublicKey, RelinKey, GaloisKeys, type SecretKeyOptions } from './api/keys';
+export { Encryptor, Decryptor, type EncryptOptions } from './api/encryptor';
+export { Evaluator } from './api/evaluator';
+export { load, type Loadable } from './api/serialize';
+export {
+  CipherlmError,
+  InvalidArgumentError,
+  InsecureParametersError,
+  ParameterMismatchError,
+  LevelMismatchError,
+  ScaleMismatchError,
+  MissingKeyError,
+  OutOfRangeError,
+  DeserializationError,
+  DisposedError,
+  InternalError,
+} from './api/errors';
