@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { Model, ModelConfig, Mode, Variant } from '../../src/model/model';
+import { mulberry32 } from '../../src/model/rng';
+
+function tiny(variant: Variant): ModelConfig {
+  return { vocab: 23, dim: 8, heads: 2, layers: 2, ffn: 12, maxLen: 7, variant, numLabels: 3, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 };
+}
+
+function objective(m: Model, f: () => number): number {
+  m.penaltyLoss = 0;
+  const l = f();
+  return l + m.penaltyLoss;
+}
+
+/** compare analytic gradients with central differences on a few entries of every trainable param */
+function check(m: Model, f: (backward: boolean) => number, filter: (n: string) => boolean) {
+  m.zeroGrad();
+  objective(m, () => f(true));
+  const rng = mulberry32(7);
+  let checked = 0;
+  for (const p of m.params.values()) {
+    if (!p.trainable || !filter(p.name)) continue;
+    for (let t = 0; t < 3; t++) {
+      const i = Math.floor(rng() * p.data.length);
+      const x0 = p.data[i];
+      const h = 1e-5;
+      p.data[i] = x0 + h;
+      const fp = objective(m, () => f(false));
+      p.data[i] = x0 - h;
+      const fm = objective(m, () => f(false));
+      p.data[i] = x0;
+      const num = (fp - fm) / (2 * h);
+      const ana = p.grad[i];
+      expect(Math.abs(num - ana), `${p.name}[${i}] num ${num} ana ${ana}`).toBeLessThan(1e-6 + 1e-4 * Math.abs(num));
+      checked++;
+    }
+  }
+  expect(checked).toBeGreaterThan(0);
+}
+
+function randomize(m: Model, what: (n: string) => boolean, seed = 3) {
+  const rng = mulberry32(seed);
+  for (const p of m.params.values()) if (what(p.name)) for (let i = 0; i < p.data.length; i++) p.data[i] = (rng() - 0.5) * 0.6 + (p.name.endsWith('.g') ? 1 : 0);
+}
+
+describe.each(['standard', 'hefriendly'] as Variant[])('gradients vs finite differences (%s)', (variant) => {
+  const ids = [2, 5, 9, 11, 4, 3];
+  for (const mode of ['full', 'lora'] as Mode[]) {
+    it(`classification, ${mode}: attention, layernorm, ffn, lora, head, loss`, () => {
+      const m = new Model(tiny(variant), 11);
+      // non-trivial LayerNorm affine and LoRA B so every path carries gradient
+      randomize(m, (n) => n.includes('.ln') || n.includes('loraB') || n.startsWith('lnf'));
+      m.setMode(mode);
+      check(m, (b) => m.classify(ids, 1, b).loss, () => true);
+    });
+  }
+  it('masked LM, pretraining (embeddings, tied output)', () => {
+    const m = new Model(tiny(variant), 12);
+    m.setMode('pretrain');
+    check(m, (b) => m.mlm(ids, [1, 3], [5, 11], b).loss, () => true);
+  });
+  if (variant === 'hefriendly')
+    it('interval penalties (inputs pushed outside the approximation intervals)', () => {
+      const m = new Model({ ...tiny(variant), penalty: 0.05 }, 13);
+      for (const p of m.params.values()) if (p.name === 'head.wp') for (let i = 0; i < p.data.length; i++) p.data[i] *= 3.3;
+      m.setMode('full');
+      m.ranges = {};
+      m.classify(ids, 0, false);
+      const outside = m.ranges['pooler.tanh'].outside;
+      expect(outside).toBeGreaterThan(0);
+      check(m, (b) => m.classify(ids, 0, b).loss, () => true);
+    });
+});
