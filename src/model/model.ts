@@ -79,8 +79,8 @@ export class Model {
       for (let i = 0; i < n; i++) data[i] = init();
       this.params.set(name, { name, shape, data, grad: new Float64Array(n), trainable: true });
     };
-    add('emb.tok', [V, D], normal(0.7));
-    add('emb.pos', [T, D], normal(0.3));
+    add('emb.tok', [V, D], normal(0.25));
+    add('emb.pos', [T, D], normal(0.1));
     for (let l = 0; l < cfg.layers; l++) {
       add(`L${l}.ln1.g`, [D], one());
       add(`L${l}.ln1.b`, [D], zero());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Model, ModelConfig, Mode, Variant } from '../../src/model/model';
 import { mulberry32 } from '../../src/model/rng';
+import { TANH_B } from '../../src/model/poly';
 
 function tiny(variant: Variant): ModelConfig {
   return { vocab: 23, dim: 8, heads: 2, layers: 2, ffn: 12, maxLen: 7, variant, numLabels: 3, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 };
@@ -62,8 +63,13 @@ describe.each(['standard', 'hefriendly'] as Variant[])('gradients vs finite diff
   if (variant === 'hefriendly')
     it('interval penalties (inputs pushed outside the approximation intervals)', () => {
       const m = new Model({ ...tiny(variant), penalty: 0.05 }, 13);
-      for (const p of m.params.values()) if (p.name === 'head.wp') for (let i = 0; i < p.data.length; i++) p.data[i] *= 3.3;
       m.setMode('full');
+      m.ranges = {};
+      m.classify(ids, 0, false);
+      // scale the pooler so its largest tanh input lies 5% outside [-TANH_B, TANH_B]
+      const r0 = m.ranges['pooler.tanh'];
+      const f = (1.05 * TANH_B) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
+      for (const v of ['head.wp', 'head.bp']) for (let i = 0; i < m.p(v).data.length; i++) m.p(v).data[i] *= f;
       m.ranges = {};
       m.classify(ids, 0, false);
       const outside = m.ranges['pooler.tanh'].outside;
