@@ -17,7 +17,7 @@ function arg(name: string, def: string): string {
   return i > 0 ? process.argv[i + 1] : def;
 }
 const variant = arg('variant', 'standard') as Variant;
-const steps = Number(arg('steps', '1000'));
+const steps = Number(arg('steps', '1800'));
 const batch = Number(arg('batch', '16'));
 const lr = Number(arg('lr', '2e-3'));
 const seed = Number(arg('seed', '1'));

@@ -8,6 +8,8 @@
  */
 export interface OpCounts {
   ctct: number; // ciphertext x ciphertext matrix products
+  /** of which thin: some dimension <= 4 (rank-r LoRA factors, single-token head) */
+  ctctThin: number;
   ctpt: number; // ciphertext x plaintext matrix products
   ptpt: number; // plaintext x plaintext (client side / free)
   ctctMacs: number;
@@ -17,13 +19,15 @@ export interface OpCounts {
 
 export const counter = {
   enabled: false,
+  /** count only: skip the arithmetic of matrix products (shapes and counts are unchanged) */
+  dryRun: false,
   c: fresh(),
   reset(): void {
     this.c = fresh();
   },
 };
 function fresh(): OpCounts {
-  return { ctct: 0, ctpt: 0, ptpt: 0, ctctMacs: 0, ctptMacs: 0, nonlin: {} };
+  return { ctct: 0, ctctThin: 0, ctpt: 0, ptpt: 0, ctctMacs: 0, ctptMacs: 0, nonlin: {} };
 }
 
 function count(m: number, k: number, n: number, encA: boolean, encB: boolean): void {
@@ -31,6 +35,7 @@ function count(m: number, k: number, n: number, encA: boolean, encB: boolean): v
   const c = counter.c;
   if (encA && encB) {
     c.ctct++;
+    if (Math.min(m, k, n) <= 4) c.ctctThin++;
     c.ctctMacs += m * k * n;
   } else if (encA || encB) {
     c.ctpt++;
@@ -50,6 +55,7 @@ export function mm(A: Float64Array, B: Float64Array, m: number, k: number, n: nu
   count(m, k, n, encA, encB);
   const out = C ?? new Float64Array(m * n);
   if (!accumulate && C) out.fill(0);
+  if (counter.dryRun) return out;
   for (let i = 0; i < m; i++) {
     const oi = i * n;
     const ai = i * k;
@@ -68,6 +74,7 @@ export function mmBt(A: Float64Array, B: Float64Array, m: number, k: number, n: 
   count(m, k, n, encA, encB);
   const out = C ?? new Float64Array(m * n);
   if (!accumulate && C) out.fill(0);
+  if (counter.dryRun) return out;
   for (let i = 0; i < m; i++) {
     const ai = i * k;
     for (let j = 0; j < n; j++) {
@@ -85,6 +92,7 @@ export function mmAt(A: Float64Array, B: Float64Array, m: number, k: number, n: 
   count(k, m, n, encA, encB);
   const out = C ?? new Float64Array(k * n);
   if (!accumulate && C) out.fill(0);
+  if (counter.dryRun) return out;
   for (let i = 0; i < m; i++) {
     const ai = i * k;
     const bi = i * n;
