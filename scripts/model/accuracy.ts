@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadTask } from '../../src/data/datasets';
-import { loadCheckpoint } from '../../src/model/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint';
 import { Mode, Variant } from '../../src/model/model';
 import { ADAMW_HE } from '../../src/model/optim';
 import { encodeSplit, getTokenizer, pretrainedFile, ROOT, TASKS, TaskName } from '../../src/model/setup';
@@ -56,6 +56,8 @@ function run(task: TaskName, variant: Variant, mode: (typeof MODES)[number]): vo
   });
   const trainRanges = model.ranges;
   const testAcc = evaluate(model, test);
+  // ship the HE-friendly LoRA models: the reference for encrypted inference
+  if (variant === 'hefriendly' && mode === 'lora') saveCheckpoint(path.join(ROOT, 'weights', `finetuned-${task}-hefriendly-lora.ckpt`), model, undefined, { task, testAccuracy: testAcc, bestStep: res.bestStep });
   const trainable = [...model.params.values()].filter((p) => p.trainable).reduce((a, p) => a + p.data.length, 0);
   const rec = {
     task, variant, mode, testAccuracy: testAcc, bestValidation: res.bestVal, bestStep: res.bestStep,

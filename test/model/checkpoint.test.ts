@@ -6,7 +6,7 @@ import { deserialize, loadCheckpoint, saveCheckpoint, serialize } from '../../sr
 import { Model, ModelConfig } from '../../src/model/model';
 import { AdamW, ADAMW_HE } from '../../src/model/optim';
 import { finetune } from '../../src/model/train';
-import { pretrainedFile } from '../../src/model/setup';
+import { pretrainedFile, WEIGHTS } from '../../src/model/setup';
 
 const cfg: ModelConfig = { vocab: 30, dim: 8, heads: 2, layers: 2, ffn: 12, maxLen: 10, variant: 'hefriendly', numLabels: 2, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 };
 
@@ -60,13 +60,12 @@ describe('checkpoints', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(!fs.existsSync(pretrainedFile('hefriendly')))('the shipped pretrained checkpoints reload bit-identically', () => {
-    for (const v of ['standard', 'hefriendly'] as const) {
-      const f = pretrainedFile(v);
+  it.skipIf(!fs.existsSync(pretrainedFile('hefriendly')))('the shipped pretrained and fine-tuned checkpoints reload bit-identically', () => {
+    const files = [pretrainedFile('standard'), pretrainedFile('hefriendly'), ...['spam', 'genre'].map((t) => path.join(WEIGHTS, `finetuned-${t}-hefriendly-lora.ckpt`))];
+    for (const [v, f] of files.entries()) {
       if (!fs.existsSync(f)) continue;
       const raw = fs.readFileSync(f);
       const { model, extra } = loadCheckpoint(f);
-      model.setMode('frozen');
       expect(serialize(model, undefined, extra).equals(raw)).toBe(true);
       const tmp = path.join(os.tmpdir(), `clm-${process.pid}-${v}.ckpt`);
       saveCheckpoint(tmp, model, undefined, extra);
