@@ -2,7 +2,7 @@
  * The accuracy experiment: for each task and each of standard+full, standard+LoRA,
  * hefriendly+full, hefriendly+LoRA, fine-tune from the shipped pretrained checkpoint (model picked
  * by validation accuracy), evaluate on the test split.
- *   node --import tsx scripts/model/accuracy.ts [--task spam|genre] [--only variant/mode] [--report]
+ *   node --import tsx scripts/model/accuracy.ts [--task spam|genre] [--variant v] [--only variant/mode] [--report]
  * Each run writes experiments/runs/<task>-<variant>-<mode>.json (skipped if present, resumable
  * through checkpoints/model/); the last step assembles experiments/accuracy.json and the SVG
  * curves in experiments/curves/.
@@ -28,7 +28,7 @@ const MODES: Exclude<Mode, 'pretrain' | 'frozen'>[] = ['full', 'lora'];
 export const HYPER = {
   epochs: Number(arg('epochs') ?? 4),
   batch: 16,
-  lr: { full: 1e-3, lora: 3e-3 } as Record<string, number>,
+  lr: { full: 2e-3, lora: 1e-2 } as Record<string, number>,
   loraRank: 2,
   seed: 17,
 };
@@ -99,5 +99,6 @@ const tasks = arg('task') ? [arg('task') as TaskName] : [...TASKS];
 if (!process.argv.includes('--report'))
   for (const task of tasks)
     for (const variant of VARIANTS)
-      for (const mode of MODES) if (!only || only === `${variant}/${mode}`) run(task, variant, mode);
-if (!arg('task') || process.argv.includes('--report')) report();
+      for (const mode of MODES)
+        if ((!only || only === `${variant}/${mode}`) && (!arg('variant') || arg('variant') === variant)) run(task, variant, mode);
+if ((!arg('task') && !arg('variant') && !only) || process.argv.includes('--report')) report();
