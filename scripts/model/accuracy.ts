@@ -2,10 +2,15 @@
  * The accuracy experiment: for each task and each of standard+full, standard+LoRA,
  * hefriendly+full, hefriendly+LoRA, fine-tune from the shipped pretrained checkpoint (model picked
  * by validation accuracy), evaluate on the test split.
- *   node --import tsx scripts/model/accuracy.ts [--task spam|genre] [--variant v] [--only variant/mode] [--report]
- * Each run writes experiments/runs/<task>-<variant>-<mode>.json (skipped if present, resumable
- * through checkpoints/model/); the last step assembles experiments/accuracy.json and the SVG
- * curves in experiments/curves/.
+ *   node --import tsx scripts/model/accuracy.ts [--task spam|genre] [--variant v] [--only variant/mode] [--seed n] [--report]
+ * Protocol (the same for every variant): with the primary seed, every learning rate of LR_GRID
+ * is run; the one with the best validation accuracy is selected per (task, variant, mode); the
+ * other seeds run only the selected learning rate. The test split is read only to report.
+ * Each run writes experiments/runs/<task>-<variant>-<mode>[-seed<n>][-lr<x>].json (no suffix for
+ * the primary seed / first learning rate; skipped if present, resumable through
+ * checkpoints/model/); the last step assembles experiments/accuracy.json, the SVG curves in
+ * experiments/curves/, the shipped weights/finetuned-*-hefriendly-lora.ckpt and the accuracy
+ * table in docs/model.md.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,18 +28,53 @@ function arg(name: string): string | undefined {
 }
 const EXP = path.join(ROOT, 'experiments');
 const RUNS = path.join(EXP, 'runs');
+const CKPT = path.join(ROOT, 'checkpoints', 'model');
+const DOC = path.join(ROOT, 'docs', 'model.md');
 const VARIANTS: Variant[] = ['standard', 'hefriendly'];
-const MODES: Exclude<Mode, 'pretrain' | 'frozen'>[] = ['full', 'lora'];
+type FtMode = Exclude<Mode, 'pretrain' | 'frozen'>;
+const MODES: FtMode[] = ['full', 'lora'];
 export const HYPER = {
-  epochs: Number(arg('epochs') ?? 4),
+  epochs: 4,
   batch: 16,
-  lr: { full: 2e-3, lora: 1e-2 } as Record<string, number>,
+  /** learning rates tried with the primary seed; the first is the original protocol's */
+  lrGrid: { full: [2e-3, 6e-3], lora: [1e-2, 3e-2] } as Record<FtMode, number[]>,
   loraRank: 2,
+  /** primary seed (learning-rate selection, curves, shipped fine-tuned weights) */
   seed: 17,
+  /**
+   * Data-order seeds: the seed only changes the order of the training examples (the head and the
+   * LoRA A matrices start from the values stored in the pretrained checkpoint for every seed).
+   * Seeds after the first run only the two variants that the acceptance criterion compares
+   * (one-core time budget).
+   */
+  seeds: [17, 18],
+  extraSeedVariants: ['standard/full', 'hefriendly/lora'],
 };
 
-function run(task: TaskName, variant: Variant, mode: (typeof MODES)[number]): void {
-  const out = path.join(RUNS, `${task}-${variant}-${mode}.json`);
+const suffixOf = (mode: FtMode, seed: number, lr: number) =>
+  `${seed === HYPER.seed ? '' : `-seed${seed}`}${lr === HYPER.lrGrid[mode][0] ? '' : `-lr${lr}`}`;
+const runFile = (task: string, variant: string, mode: FtMode, seed: number, lr: number) =>
+  path.join(RUNS, `${task}-${variant}-${mode}${suffixOf(mode, seed, lr)}.json`);
+const finalFile = (task: string, lr: number) => path.join(CKPT, `final-${task}-hefriendly-lora${suffixOf('lora', HYPER.seed, lr)}.ckpt`);
+const shippedFile = (task: string) => path.join(ROOT, 'weights', `finetuned-${task}-hefriendly-lora.ckpt`);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type RunRecord = any;
+const readRun = (f: string): RunRecord | undefined => (fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined);
+
+/** The learning rate selected on validation with the primary seed (undefined until all grid runs exist). */
+function selectedLr(task: string, variant: Variant, mode: FtMode): number | undefined {
+  let best: { lr: number; val: number } | undefined;
+  for (const lr of HYPER.lrGrid[mode]) {
+    const r = readRun(runFile(task, variant, mode, HYPER.seed, lr));
+    if (!r) return undefined;
+    if (!best || r.bestValidation > best.val) best = { lr, val: r.bestValidation };
+  }
+  return best?.lr;
+}
+
+function run(task: TaskName, variant: Variant, mode: FtMode, seed: number, lr: number): void {
+  const out = runFile(task, variant, mode, seed, lr);
   if (fs.existsSync(out)) return;
   const tok = getTokenizer();
   const t = loadTask(task);
@@ -49,41 +89,84 @@ function run(task: TaskName, variant: Variant, mode: (typeof MODES)[number]): vo
     mode,
     epochs: HYPER.epochs,
     batch: HYPER.batch,
-    opt: { ...ADAMW_HE, lr: HYPER.lr[mode] },
-    seed: HYPER.seed,
-    checkpoint: path.join(ROOT, 'checkpoints', 'model', `ft-${task}-${variant}-${mode}.ckpt`),
+    opt: { ...ADAMW_HE, lr },
+    seed,
+    checkpoint: path.join(CKPT, `ft-${task}-${variant}-${mode}${suffixOf(mode, seed, lr)}.ckpt`),
     evalEvery: Math.ceil(train.length / HYPER.batch / 4),
   });
   const trainRanges = model.ranges;
   const testAcc = evaluate(model, test);
-  // ship the HE-friendly LoRA models: the reference for encrypted inference
-  if (variant === 'hefriendly' && mode === 'lora') saveCheckpoint(path.join(ROOT, 'weights', `finetuned-${task}-hefriendly-lora.ckpt`), model, undefined, { task, testAccuracy: testAcc, bestStep: res.bestStep });
+  // keep the HE-friendly LoRA models of the primary seed; the selected one is shipped by report()
+  if (variant === 'hefriendly' && mode === 'lora' && seed === HYPER.seed)
+    saveCheckpoint(finalFile(task, lr), model, undefined, { task, testAccuracy: testAcc, bestStep: res.bestStep });
   const trainable = [...model.params.values()].filter((p) => p.trainable).reduce((a, p) => a + p.data.length, 0);
   const rec = {
-    task, variant, mode, testAccuracy: testAcc, bestValidation: res.bestVal, bestStep: res.bestStep,
+    task, variant, mode, seed, testAccuracy: testAcc, bestValidation: res.bestVal, bestStep: res.bestStep,
     sizes: { train: train.length, validation: val.length, test: test.length }, trainableParams: trainable,
-    hyper: { ...HYPER, lr: HYPER.lr[mode], optimizer: ADAMW_HE }, seconds: (Date.now() - t0) / 1000,
+    hyper: { epochs: HYPER.epochs, batch: HYPER.batch, loraRank: HYPER.loraRank, seed, lr, optimizer: ADAMW_HE }, seconds: (Date.now() - t0) / 1000,
     pretrained: (extra.provenance as { steps?: number })?.steps, ranges: trainRanges, curve: res.curve,
   };
   fs.mkdirSync(RUNS, { recursive: true });
   fs.writeFileSync(out, JSON.stringify(rec, null, 1));
-  process.stderr.write(`${task} ${variant}/${mode}: test accuracy ${(100 * testAcc).toFixed(2)}%\n`);
+  process.stderr.write(`${task} ${variant}/${mode} seed ${seed} lr ${lr}: validation ${(100 * res.bestVal).toFixed(2)}%, test ${(100 * testAcc).toFixed(2)}%\n`);
 }
 
+interface Row { task: string; variant: string; metric: string; value: number }
+const r2 = (x: number) => Number(x.toFixed(2));
+const meanSd = (xs: number[]) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { m, sd: xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : NaN };
+};
+
 function report(): void {
-  const rows: { task: string; variant: string; metric: string; value: number }[] = [];
+  const rows: Row[] = [];
+  const md: string[] = [];
+  md.push('| task | variant | original protocol: test acc., seed 17 (%) | validation per lr, seed 17 (%) | selected lr | test acc., seed 17, selected lr (%) | test acc. mean ± sd over seeds, selected lr (%) | seeds | gap to standard+full (points, mean) |');
+  md.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const verdicts: string[] = [];
   fs.mkdirSync(path.join(EXP, 'curves'), { recursive: true });
   for (const task of TASKS) {
     const series = [];
+    const mean: Record<string, number> = {};
+    const primary: Record<string, number> = {};
     for (const variant of VARIANTS)
       for (const mode of MODES) {
-        const f = path.join(RUNS, `${task}-${variant}-${mode}.json`);
-        if (!fs.existsSync(f)) continue;
-        const r = JSON.parse(fs.readFileSync(f, 'utf8'));
-        rows.push({ task, variant: `${variant}+${mode}`, metric: 'test accuracy (%)', value: Number((100 * r.testAccuracy).toFixed(2)) });
-        series.push({ name: `${variant}+${mode}`, points: r.curve.map((c: { step: number; val: number }) => [c.step, 100 * c.val] as [number, number]) });
+        const name = `${variant}+${mode}`;
+        const grid = HYPER.lrGrid[mode];
+        const base = readRun(runFile(task, variant, mode, HYPER.seed, grid[0]));
+        if (!base) continue;
+        rows.push({ task, variant: name, metric: 'test accuracy, original protocol (%)', value: r2(100 * base.testAccuracy) });
+        const vals = grid.map((lr) => readRun(runFile(task, variant, mode, HYPER.seed, lr))).map((r) => (r ? (100 * r.bestValidation).toFixed(2) : '…'));
+        const lr = selectedLr(task, variant, mode);
+        let cells = ['…', '…', '…', '…', '…'];
+        if (lr !== undefined) {
+          const p = readRun(runFile(task, variant, mode, HYPER.seed, lr));
+          const recs = HYPER.seeds.map((s) => readRun(runFile(task, variant, mode, s, lr))).filter((r) => r);
+          const accs = recs.map((r) => 100 * r.testAccuracy);
+          const { m, sd } = meanSd(accs);
+          primary[name] = 100 * p.testAccuracy;
+          mean[name] = m;
+          rows.push({ task, variant: name, metric: 'selected learning rate', value: lr });
+          rows.push({ task, variant: name, metric: 'best validation accuracy (%)', value: r2(100 * p.bestValidation) });
+          rows.push({ task, variant: name, metric: 'test accuracy (%)', value: r2(100 * p.testAccuracy) });
+          rows.push({ task, variant: name, metric: 'test accuracy, mean over seeds (%)', value: r2(m) });
+          if (accs.length > 1) rows.push({ task, variant: name, metric: 'test accuracy, sd over seeds (points)', value: r2(sd) });
+          rows.push({ task, variant: name, metric: 'seeds', value: accs.length });
+          const gap = mean['standard+full'] !== undefined && name !== 'standard+full' ? (mean['standard+full'] - m).toFixed(2) : '–';
+          cells = [`${lr}`, (100 * p.testAccuracy).toFixed(2), accs.length > 1 ? `${m.toFixed(2)} ± ${sd.toFixed(2)}` : m.toFixed(2), recs.map((r) => r.seed ?? HYPER.seed).join(', '), gap];
+          series.push({ name: `${name} (lr ${lr})`, points: p.curve.map((c: { step: number; val: number }) => [c.step, 100 * c.val] as [number, number]) });
+          if (variant === 'hefriendly' && mode === 'lora' && fs.existsSync(finalFile(task, lr))) fs.copyFileSync(finalFile(task, lr), shippedFile(task));
+        }
+        md.push(`| ${task} | ${name} | ${(100 * base.testAccuracy).toFixed(2)} | ${grid.map((g, i) => `${g}: ${vals[i]}`).join('; ')} | ${cells.join(' | ')} |`);
       }
-    fs.writeFileSync(path.join(EXP, 'curves', `finetune-${task}.svg`), lineChart(`Fine-tuning on ${task}: validation accuracy`, 'step (batch 16)', 'validation accuracy (%)', series));
+    if (mean['standard+full'] !== undefined && mean['hefriendly+lora'] !== undefined) {
+      const gapP = primary['standard+full'] - primary['hefriendly+lora'];
+      const gapM = mean['standard+full'] - mean['hefriendly+lora'];
+      rows.push({ task, variant: 'hefriendly+lora', metric: 'gap to standard+full, seed 17 (points)', value: r2(gapP) });
+      rows.push({ task, variant: 'hefriendly+lora', metric: 'gap to standard+full, mean over seeds (points)', value: r2(gapM) });
+      verdicts.push(`${task}: HE-friendly+LoRA is ${gapP.toFixed(2)} points below standard+full with seed 17 and ${gapM.toFixed(2)} on the mean over seeds; within 2 points: ${gapP <= 2 ? 'yes' : 'no'} (seed 17), ${gapM <= 2 ? 'yes' : 'no'} (mean).`);
+    }
+    if (series.length) fs.writeFileSync(path.join(EXP, 'curves', `finetune-${task}.svg`), lineChart(`Fine-tuning on ${task}: validation accuracy (seed ${HYPER.seed})`, 'step (batch 16)', 'validation accuracy (%)', series));
   }
   const pre = VARIANTS.filter((v) => fs.existsSync(pretrainedFile(v).replace(/\.ckpt$/, '.json'))).map((v) => {
     const j = JSON.parse(fs.readFileSync(pretrainedFile(v).replace(/\.ckpt$/, '.json'), 'utf8'));
@@ -91,14 +174,33 @@ function report(): void {
   });
   fs.writeFileSync(path.join(EXP, 'curves', 'pretrain-mlm.svg'), lineChart('Masked-LM pretraining loss', 'step (batch 16)', 'MLM cross-entropy', pre));
   fs.writeFileSync(path.join(EXP, 'accuracy.json'), `${JSON.stringify(rows, null, 1)}\n`);
-  for (const r of rows) process.stdout.write(`${r.task.padEnd(6)} ${r.variant.padEnd(16)} ${r.value.toFixed(2)}\n`);
+  const table = [...md, '', ...verdicts.map((v) => `- ${v}`)].join('\n');
+  // the table in docs/model.md lives between these markers and is regenerated here
+  const [open, close] = ['<!-- accuracy-table:begin -->', '<!-- accuracy-table:end -->'];
+  if (fs.existsSync(DOC)) {
+    const doc = fs.readFileSync(DOC, 'utf8');
+    const i = doc.indexOf(open);
+    const j = doc.indexOf(close);
+    if (i >= 0 && j > i) fs.writeFileSync(DOC, `${doc.slice(0, i + open.length)}\n${table}\n${doc.slice(j)}`);
+  }
+  process.stdout.write(`${table}\n`);
 }
 
 const only = arg('only');
 const tasks = arg('task') ? [arg('task') as TaskName] : [...TASKS];
+const seeds = arg('seed') ? [Number(arg('seed'))] : HYPER.seeds;
 if (!process.argv.includes('--report'))
-  for (const task of tasks)
-    for (const variant of VARIANTS)
-      for (const mode of MODES)
-        if ((!only || only === `${variant}/${mode}`) && (!arg('variant') || arg('variant') === variant)) run(task, variant, mode);
-if ((!arg('task') && !arg('variant') && !only) || process.argv.includes('--report')) report();
+  for (const seed of seeds)
+    for (const task of tasks)
+      for (const variant of VARIANTS)
+        for (const mode of MODES) {
+          if ((only && only !== `${variant}/${mode}`) || (arg('variant') && arg('variant') !== variant)) continue;
+          if (seed !== HYPER.seed && !HYPER.extraSeedVariants.includes(`${variant}/${mode}`)) continue;
+          if (seed === HYPER.seed) for (const lr of HYPER.lrGrid[mode]) run(task, variant, mode, seed, lr);
+          else {
+            const lr = selectedLr(task, variant, mode);
+            if (lr === undefined) throw new Error(`run seed ${HYPER.seed} of ${task} ${variant}/${mode} first (it selects the learning rate)`);
+            run(task, variant, mode, seed, lr);
+          }
+        }
+if ((!arg('task') && !arg('variant') && !only && !arg('seed')) || process.argv.includes('--report')) report();
