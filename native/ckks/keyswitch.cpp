@@ -61,19 +61,42 @@ void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level
   const std::size_t n = context.ring_degree(), special = context.special_prime_count();
   const BaseConverter& converter = context.mod_down_converter();
   u64* special_limbs = extended.data() + (level + 1) * n;
+  // Rounding instead of flooring: divide acc + (P - 1)/2, then take (P - 1)/2 / P back off. A floor
+  // would leave a bias of -1/2 on every coefficient, which the all-ones polynomial turns into errors
+  // of order N at the slots near zeta^1.
   context.pool()->parallel_for(special, [&](std::size_t j) {
     u64* limb = special_limbs + j * n;
-    context.ntt(context.special_limb(j)).inverse(limb, context.simd_path());
+    const std::size_t prime = context.special_limb(j);
+    context.ntt(prime).inverse(limb, context.simd_path());
+    const u64 p = context.modulus(prime).value, half = (p - 1) / 2;  // (P - 1)/2 mod p_j
+    for (std::size_t c = 0; c < n; ++c) limb[c] = add_mod(limb[c], half, p);
     converter.scale_source_limb(j, limb, limb, n);
   });
   const u64* rows[64] = {};
   for (std::size_t j = 0; j < special; ++j) rows[j] = special_limbs + j * n;
+  // The fast conversion yields x + u P with 0 <= u < #special primes; u = floor(sum_j y_j / p_j) is
+  // found in float64 and taken off, since a biased u would act like the floor above.
+  ScratchBuffer overflow = context.scratch(n);
+  std::vector<double> inverse_primes(special);
+  for (std::size_t j = 0; j < special; ++j) inverse_primes[j] = 1.0 / static_cast<double>(context.modulus(context.special_limb(j)).value);
+  for (std::size_t c = 0; c < n; ++c) {
+    double sum = 0;
+    for (std::size_t j = 0; j < special; ++j) sum += static_cast<double>(rows[j][c]) * inverse_primes[j];
+    overflow.data()[c] = static_cast<u64>(sum);
+  }
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
     ScratchBuffer buffer = context.scratch(n);
     u64* converted = buffer.data();
     converter.convert_to_target_limb(i, rows, converted, n, context.use_ifma(i));
+    const Modulus& modulus = context.modulus(i);
+    const u64 q = modulus.value;
+    const u64 half = mul_mod(sub_mod(context.special_product_mod(i), 1, q), (q + 1) / 2, modulus);  // (P - 1)/2 mod q_i
+    const u64 special_product = context.special_product_mod(i);
+    for (std::size_t c = 0; c < n; ++c) {
+      const u64 excess = add_mod(half, mul_mod(overflow.data()[c], special_product, modulus), q);
+      converted[c] = sub_mod(converted[c], excess, q);
+    }
     context.ntt(i).forward(converted, context.simd_path());
-    const u64 q = context.modulus(i).value;
     const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
     const u64* acc = extended.data() + i * n;
     u64* dst = out + i * n;
