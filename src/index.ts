@@ -19,3 +19,12 @@ export {
   DisposedError,
   InternalError,
 } from './api/errors';
+export {
+  Bootstrapper,
+  BOOTSTRAP_PRESETS,
+  type BootstrapOptions,
+  type BootstrapPreset,
+  type BootstrapStage,
+  type BootstrapCallOptions,
+  type BootstrapKeys,
+} from './api/bootstrap';

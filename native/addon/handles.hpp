@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "../ckks/bootstrapper.hpp"
 #include "../ckks/encoder.hpp"
 #include "../ckks/error.hpp"
 #include "../ckks/objects.hpp"
@@ -15,7 +16,8 @@
 namespace cipherlm::addon {
 
 struct AddonData {
-  Napi::FunctionReference context, encoder, plaintext, ciphertext, secret_key, public_key, relin_key, galois_keys;
+  Napi::FunctionReference context, encoder, plaintext, ciphertext, secret_key, public_key, relin_key, galois_keys,
+      bootstrapper;
   OperationTable operations;
 };
 
@@ -33,11 +35,13 @@ CIPHERLM_HANDLE(SecretKey, "SecretKey", secret_key)
 CIPHERLM_HANDLE(PublicKey, "PublicKey", public_key)
 CIPHERLM_HANDLE(RelinKey, "RelinKey", relin_key)
 CIPHERLM_HANDLE(GaloisKeys, "GaloisKeys", galois_keys)
+CIPHERLM_HANDLE(Bootstrapper, "Bootstrapper", bootstrapper)
 #undef CIPHERLM_HANDLE
 
 // Bytes of native memory an object holds, reported to V8 so that garbage collection sees them.
 inline std::int64_t native_bytes(const Context&) { return 0; }
 inline std::int64_t native_bytes(const Encoder&) { return 0; }
+inline std::int64_t native_bytes(const Bootstrapper&) { return 0; }
 inline std::int64_t native_bytes(const Plaintext& x) { return static_cast<std::int64_t>(x.data.size() * 8); }
 inline std::int64_t native_bytes(const Ciphertext& x) { return static_cast<std::int64_t>(x.data.size() * 8); }
 inline std::int64_t native_bytes(const SecretKey& x) { return static_cast<std::int64_t>(x.data.size() * 8); }

@@ -120,11 +120,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Handle<PublicKey>::Define(env, exports, *data);
   Handle<RelinKey>::Define(env, exports, *data);
   Handle<GaloisKeys>::Define(env, exports, *data);
+  Handle<Bootstrapper>::Define(env, exports, *data);
   register_context_operations(data->operations);
   register_key_operations(data->operations);
   register_encoding_operations(data->operations);
   register_evaluation_operations(data->operations);
   register_serialization_operations(data->operations);
+  register_bootstrap_operations(data->operations);
   exports.Set("call", Napi::Function::New(env, Call, "call"));
   exports.Set("callAsync", Napi::Function::New(env, CallAsync, "callAsync"));
   Napi::Array names = Napi::Array::New(env);

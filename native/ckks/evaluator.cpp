@@ -328,21 +328,30 @@ Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& keys) {
 
 std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, const std::vector<long long>& steps, const GaloisKeys& keys) {
   check_same_context(a.context, keys.context, "ciphertext and Galois keys");
-  check_size2(a, "rotation");
-  const Context& context = *a.context;
   std::vector<u64> elements;
   for (long long step : steps) {
-    const u64 element = context.galois_element_for_step(step);
+    const u64 element = a.context->galois_element_for_step(step);
     if (element != 1 && keys.keys.find(element) == keys.keys.end()) {
       fail(ErrorCode::MissingKey, "no Galois key for rotation by " + std::to_string(step) + " (Galois element " +
                                       std::to_string(element) + "): generate Galois keys that include this step");
     }
     elements.push_back(element);
   }
+  return apply_galois_hoisted(a, elements, keys);
+}
+
+std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vector<u64>& galois_elements,
+                                             const GaloisKeys& keys) {
+  check_same_context(a.context, keys.context, "ciphertext and Galois keys");
+  check_size2(a, "rotation");
+  const Context& context = *a.context;
+  for (u64 element : galois_elements) {
+    if (element != 1) galois_key(keys, element, step_name(context, element));
+  }
   const Decomposition decomposition = decompose(context, a.poly(1), a.level);
   std::vector<Ciphertext> results;
-  results.reserve(steps.size());
-  for (u64 element : elements) {
+  results.reserve(galois_elements.size());
+  for (u64 element : galois_elements) {
     if (element == 1) {
       Ciphertext copy = a;
       copy.seeded = false;

@@ -36,5 +36,8 @@ Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& keys);
 // One decomposition of c1 shared by every step.
 std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, const std::vector<long long>& steps, const GaloisKeys& keys);
 Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKeys& keys);
+// Many automorphisms of one ciphertext from one decomposition of c1 (element 1 gives a copy).
+std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vector<u64>& galois_elements,
+                                             const GaloisKeys& keys);
 
 }  // namespace cipherlm
