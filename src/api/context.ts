@@ -7,7 +7,10 @@ export type SimdPath = 'portable' | 'avx512ifma';
 export interface ContextOptions {
   /** Ring degree N, a power of two from 4096 (2^12) to 65536 (2^16). Slots: N/2. */
   ringDegree: number;
-  /** Bit sizes of the data primes q_0..q_L (largest primes = 1 mod 2N below 2^bits, as SEAL picks). */
+  /**
+   * Bit sizes of the data primes q_0..q_L. With specialBits, the primes are those of SEAL's
+   * CoeffModulus.Create(N, [...dataBits, ...specialBits]).
+   */
   dataBits?: number[];
   /** Or the data primes themselves. */
   dataPrimes?: bigint[];
@@ -86,6 +89,11 @@ export class CkksContext extends NativeResource {
 
   save(): Uint8Array {
     return callNative<Uint8Array>('save', this.handle);
+  }
+
+  /** @internal A context around a handle the addon made (SEAL parameters, for instance). */
+  static fromHandle(handle: NativeHandle, scale: number): CkksContext {
+    return new CkksContext(handle, checkScale(scale));
   }
 
   /** Threads in the engine's pool; operations and batches run on them. */
