@@ -1,4 +1,10 @@
 /** node-seal (SEAL 4.1 in WebAssembly) as the reference implementation for the SEAL interop tests. */
+import { SealFormat, type SealCompression } from '../src';
+
+/** zstd where this build has it (built with libzstd-dev), zlib otherwise. */
+export const ZSTD: SealCompression = SealFormat.zstdAvailable ? 'zstd' : 'zlib';
+export const COMPRESSIONS: ('zlib' | 'zstd')[] = SealFormat.zstdAvailable ? ['zlib', 'zstd'] : ['zlib'];
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type NodeSeal = any;
 
