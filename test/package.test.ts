@@ -50,5 +50,7 @@ describe('npm package', () => {
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
-  });
+    // Without a prebuild in the checkout this compiles the whole addon from scratch: about two
+    // minutes on two busy cores, more than the default per-test limit.
+  }, 360_000);
 });
