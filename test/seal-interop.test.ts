@@ -324,6 +324,12 @@ describe('byte-for-byte round trips of node-seal objects (compression none)', ()
       ['Galois keys', own(keygen.createGaloisKeys(Int32Array.from([1, -3, 0]))).saveArray(none), (b) => SealFormat.loadGaloisKeys(context, b)],
     ];
     expect(same(SealFormat.save(context), session.parms.saveArray(none))).toBe(true);
+    // SEAL's secret key decrypts in cipherlm, and SEAL's plaintext decodes in cipherlm.
+    const values = randomVector(n / 2, 7);
+    const decryptor = new Decryptor(context, SealFormat.loadSecretKey(context, sk.saveArray(seal.ComprModeType[ZSTD])));
+    const encoder = new CkksEncoder(context);
+    expect(precisionBits(encoder.decode(decryptor.decrypt(SealFormat.loadCiphertext(context, ct.saveArray(none)))), values)).toBeGreaterThan(23);
+    expect(precisionBits(encoder.decode(SealFormat.loadPlaintext(context, pt.saveArray(none))), values)).toBeGreaterThan(30);
     for (const [name, bytes, loader] of objects) {
       const object = loader(bytes) as Parameters<typeof SealFormat.save>[0];
       expect(same(SealFormat.save(object), bytes), name).toBe(true);

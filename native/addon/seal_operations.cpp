@@ -5,15 +5,21 @@
 #include "../ckks/zstd_codec.hpp"
 #include "arguments.hpp"
 
+#include <type_traits>
+
+#include "../ckks/secure_memory.hpp"
+
 namespace cipherlm::addon {
 
 namespace {
 
-Finisher bytes_finisher(std::vector<std::uint8_t> bytes) {
+// secret: the bytes hold a secret key, wiped once handed to JavaScript.
+Finisher bytes_finisher(std::vector<std::uint8_t> bytes, bool secret = false) {
   auto shared = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
-  return [shared](Napi::Env env) -> Napi::Value {
+  return [shared, secret](Napi::Env env) -> Napi::Value {
     Napi::Uint8Array out = Napi::Uint8Array::New(env, shared->size());
     std::copy(shared->begin(), shared->end(), out.Data());
+    if (secret) secure_wipe(shared->data(), shared->size());
     return out;
   };
 }
@@ -27,15 +33,24 @@ bool holds(const Napi::Value& value) {
 template <typename T>
 Work seal_save_handle(const Napi::Value& value) {
   auto object = Handle<T>::FromValue(value, "object");
-  return [object]() -> Finisher { return bytes_finisher(seal::save(*object)); };
+  return [object]() -> Finisher { return bytes_finisher(seal::save(*object), std::is_same<T, SecretKey>::value); };
 }
 
 template <typename T, typename Loader>
 void register_seal_loader(OperationTable& table, const char* name, Loader loader) {
   table[name] = [loader](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     std::shared_ptr<const Context> context = handle_argument<Context>(info, first, "context");
-    auto bytes = bytes_argument(info, first + 1, "bytes");
-    return [context, bytes, loader]() -> Finisher { return wrap_result<T>(loader(context, bytes.data(), bytes.size())); };
+    auto bytes = std::make_shared<std::vector<std::uint8_t>>(bytes_argument(info, first + 1, "bytes"));
+    return [context, bytes, loader]() -> Finisher {
+      // The copy of a secret key's bytes is wiped whether or not it loads.
+      struct Wipe {
+        std::vector<std::uint8_t>& bytes;
+        ~Wipe() {
+          if (std::is_same<T, SecretKey>::value) secure_wipe(bytes.data(), bytes.size());
+        }
+      } wipe{*bytes};
+      return wrap_result<T>(loader(context, bytes->data(), bytes->size()));
+    };
   };
 }
 

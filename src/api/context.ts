@@ -19,7 +19,10 @@ export interface ContextOptions {
   specialPrimes?: bigint[];
   /** Default scale for encoding; 2^40 if omitted. */
   scale?: number;
-  /** Key-switching digits; default ceil(#data / #special primes). */
+  /**
+   * Key-switching digits; default ceil(#data / #special primes). Microsoft SEAL's formats need one
+   * special prime and one digit per data prime (the default then): see SealFormat.isCompatible.
+   */
   keySwitchDigits?: number;
   /** Threads for the engine's pool (default 1); change later with `threads`. */
   threads?: number;

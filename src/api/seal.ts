@@ -108,7 +108,12 @@ function compress(raw: Uint8Array, compression: SealCompression): Uint8Array {
 function load(context: CkksContext, bytes: Uint8Array, kind: Kind, operation: string): NativeHandle {
   SealFormat.requireCompatible(context);
   const plain = decompress(bytes, () => callNative<number>('sealMaxBytes', context.handle, kind));
-  return callNative<NativeHandle>(operation, context.handle, plain);
+  try {
+    return callNative<NativeHandle>(operation, context.handle, plain);
+  } finally {
+    // A decompressed copy of a secret key is ours to wipe (the caller's bytes are left alone).
+    if (kind === Kind.SecretKey && plain !== bytes) plain.fill(0);
+  }
 }
 
 /** Reads and writes Microsoft SEAL 4.1's formats. */
