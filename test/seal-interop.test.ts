@@ -218,6 +218,48 @@ describe('node-seal keys and ciphertexts, evaluated by cipherlm, decrypted by no
   });
 });
 
+describe('rotations without a key for the step itself', () => {
+  it('compose the non-adjacent form of the step from the keys SEAL made, as SEAL does', () => {
+    const n = 8192;
+    const session = sealSession(seal, sealParameters(seal, n, [60, 40, 40, 60]));
+    const { own, context: sctx } = session;
+    const context = SealFormat.loadContext(session.parms.saveArray(seal.ComprModeType.none));
+    try {
+      const keygen = own(seal.KeyGenerator(sctx));
+      const sealGk = own(keygen.createGaloisKeys(Int32Array.from([1, -1, 4])));
+      const gk = SealFormat.loadGaloisKeys(context, sealGk.saveArray(seal.ComprModeType.none));
+      const encryptor = own(seal.Encryptor(sctx, own(keygen.createPublicKey())));
+      const decryptor = own(seal.Decryptor(sctx, own(keygen.secretKey())));
+      const x = randomVector(n / 2, 51);
+      const pt = own(seal.PlainText());
+      session.encoder.encode(x, 2 ** 40, pt);
+      const ct = own(seal.CipherText());
+      encryptor.encrypt(pt, ct);
+      const cx = SealFormat.loadCiphertext(context, ct.saveArray(seal.ComprModeType.none));
+      const evaluator = new Evaluator(context);
+      const decrypt = (c: NodeSeal) => {
+        const out = own(seal.PlainText());
+        decryptor.decrypt(c, out);
+        return session.encoder.decode(out) as Float64Array;
+      };
+      for (const step of [3, 5]) {
+        // 3 = 4 - 1 and 5 = 4 + 1: two key switches each.
+        const back = own(seal.CipherText());
+        back.loadArray(sctx, SealFormat.save(evaluator.rotate(cx, step, gk)));
+        const theirs = own(seal.CipherText());
+        session.evaluator.rotateVector(ct, step, sealGk, theirs);
+        const reference = precisionBits(decrypt(theirs), rotated(x, step));
+        expect(precisionBits(decrypt(back), rotated(x, step))).toBeGreaterThan(Math.min(17, reference - 2));
+      }
+      // 7 = 8 - 1 needs a key for 8.
+      expect(() => evaluator.rotate(cx, 7, gk)).toThrow(/rotation by 7/);
+    } finally {
+      context.dispose();
+      session.close();
+    }
+  });
+});
+
 describe('cipherlm keys and ciphertexts, evaluated by node-seal', () => {
   it('node-seal computes on cipherlm data; both decrypt to the same values', async () => {
     const n = 8192;
