@@ -5,6 +5,7 @@ import {
   Decryptor,
   DeserializationError,
   Encryptor,
+  InvalidArgumentError,
   Evaluator,
   KeyGenerator,
   SealFormat,
@@ -70,6 +71,11 @@ describe('SEAL parameters and parms_id', () => {
       const bfv = Uint8Array.from(bytes);
       bfv[16] = 1;
       expect(() => SealFormat.loadContext(bfv)).toThrow(/only CKKS/);
+      // Wrong arguments are typed errors too.
+      expect(() => SealFormat.save({} as never)).toThrow(InvalidArgumentError);
+      expect(() => SealFormat.loadCiphertext(undefined as never, bytes)).toThrow(InvalidArgumentError);
+      expect(() => SealFormat.loadCiphertext(ok, 'abc' as never)).toThrow(InvalidArgumentError);
+      expect(() => SealFormat.parmsId(ok, 5)).toThrow(InvalidArgumentError);
     } finally {
       for (const c of [big, twoSpecial, multiDigit, ok]) c.dispose();
     }

@@ -105,7 +105,12 @@ function compress(raw: Uint8Array, compression: SealCompression): Uint8Array {
   return out;
 }
 
+function checkContext(context: unknown): asserts context is CkksContext {
+  if (!(context instanceof CkksContext)) throw new InvalidArgumentError('context must be a CkksContext', 'ERR_INVALID_ARGUMENT');
+}
+
 function load(context: CkksContext, bytes: Uint8Array, kind: Kind, operation: string): NativeHandle {
+  checkContext(context);
   SealFormat.requireCompatible(context);
   const plain = decompress(bytes, () => callNative<number>('sealMaxBytes', context.handle, kind));
   try {
@@ -127,6 +132,7 @@ export class SealFormat {
 
   /** Why a context cannot be used with SEAL, or null when it can. */
   static incompatibility(context: CkksContext): string | null {
+    checkContext(context);
     const issue = callNative<string>('sealCompatibility', context.handle);
     return issue === '' ? null : issue;
   }
@@ -146,6 +152,7 @@ export class SealFormat {
    * key level ('key': all primes, the special one included).
    */
   static parmsId(context: CkksContext, level: number | 'key'): bigint[] {
+    checkContext(context);
     const primes = level === 'key' ? context.dataPrimes.length + context.specialPrimes.length : level + 1;
     if (level !== 'key' && !(Number.isInteger(level) && level >= 0 && level <= context.maxLevel)) {
       throw new InvalidArgumentError(`level must be 'key' or an integer in [0, ${context.maxLevel}]`, 'ERR_INVALID_ARGUMENT');
@@ -158,6 +165,10 @@ export class SealFormat {
    * keys are written in SEAL's layout (one slot per odd Galois element).
    */
   static save(object: CkksContext | SealObject, compression: SealCompression = 'none'): Uint8Array {
+    const saveable = [CkksContext, Plaintext, Ciphertext, SecretKey, PublicKey, RelinKey, GaloisKeys];
+    if (!saveable.some((type) => object instanceof type)) {
+      throw new InvalidArgumentError('only contexts, plaintexts, ciphertexts and keys can be saved in SEAL formats', 'ERR_INVALID_ARGUMENT');
+    }
     if (!(object instanceof CkksContext)) SealFormat.requireCompatible(object.context);
     return compress(callNative<Uint8Array>('sealSave', object.handle), compression);
   }
