@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import {
   CkksContext,
   CkksEncoder,
@@ -333,6 +334,71 @@ describe('cipherlm keys and ciphertexts, evaluated by node-seal', () => {
     } finally {
       s.close();
       context.dispose();
+    }
+  });
+});
+
+describe('seeds of SEAL\'s SHAKE-256 PRNG', () => {
+  it('expand as SEAL samples them: blocks SHAKE-256(seed || counter), rejection against each prime', () => {
+    const n = 4096;
+    const session = sealSession(seal, sealParameters(seal, n, [36, 36, 37]));
+    const { own, context: sctx } = session;
+    const context = SealFormat.loadContext(session.parms.saveArray(seal.ComprModeType.none));
+    try {
+      const keygen = own(seal.KeyGenerator(sctx));
+      const pt = own(seal.PlainText());
+      session.encoder.encode(randomVector(n / 2, 9), 2 ** 30, pt);
+      const encryptor = own(seal.Encryptor(sctx, own(keygen.createPublicKey()), own(keygen.secretKey())));
+      // node-seal seeds with Blake2xb (type 1); the same seed marked as SHAKE-256 (type 2).
+      const bytes = Uint8Array.from(own(encryptor.encryptSymmetricSerializable(pt)).saveArray(seal.ComprModeType.none));
+      expect(bytes[bytes.length - 65]).toBe(1);
+      bytes[bytes.length - 65] = 2;
+      const seed = bytes.subarray(bytes.length - 64);
+      const expanded = SealFormat.save(SealFormat.loadCiphertext(context, bytes));
+      const limbs = context.maxLevel + 1;
+      const view = new DataView(expanded.buffer, expanded.byteOffset);
+      const c1 = 16 + 73 + 24 + 8 * n * limbs; // after the header, metadata, DynArray header and c0
+
+      // The reference stream from node's SHAKE-256.
+      let counter = 0n;
+      let block = new Uint8Array(0);
+      let at = 0;
+      const take = (count: number): Uint8Array => {
+        const out = new Uint8Array(count);
+        for (let i = 0; i < count; ) {
+          if (at === block.length) {
+            const input = new Uint8Array(72);
+            input.set(seed);
+            new DataView(input.buffer).setBigUint64(64, counter++, true);
+            block = new Uint8Array(createHash('shake256', { outputLength: 4096 }).update(input).digest());
+            at = 0;
+          }
+          const k = Math.min(count - i, block.length - at);
+          out.set(block.subarray(at, at + k), i);
+          i += k;
+          at += k;
+        }
+        return out;
+      };
+      const bulk = take(8 * n * limbs);
+      const bulkView = new DataView(bulk.buffer);
+      const max = (1n << 64n) - 1n;
+      for (let j = 0; j < limbs; j++) {
+        const q = context.dataPrimes[j];
+        const bound = max - (max % q) - 1n;
+        for (let i = 0; i < n; i++) {
+          let r = bulkView.getBigUint64(8 * (j * n + i), true);
+          while (r >= bound) r = new DataView(take(8).buffer).getBigUint64(0, true);
+          const got = view.getBigUint64(c1 + 8 * (j * n + i), true);
+          if (got !== r % q) expect(got, `limb ${j} coefficient ${i}`).toBe(r % q);
+        }
+      }
+      // And a Blake2xb seed still decrypts (checked against SEAL elsewhere); an unknown type is refused.
+      bytes[bytes.length - 65] = 3;
+      expect(() => SealFormat.loadCiphertext(context, bytes)).toThrow(/unknown PRNG type/);
+    } finally {
+      context.dispose();
+      session.close();
     }
   });
 });

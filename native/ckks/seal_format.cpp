@@ -7,6 +7,7 @@
 
 #include "blake2.hpp"
 #include "error.hpp"
+#include "shake256.hpp"
 
 namespace cipherlm::seal {
 
@@ -168,9 +169,10 @@ void check_residues(const Context& context, const u64* data, std::size_t polys, 
 }
 
 // SEAL's uniform sampling from a seed: 8 k N bytes at once, then rejected words replaced in order.
+template <typename Stream>
 void expand_seed(const Context& context, std::size_t limbs, const std::array<std::uint8_t, 64>& seed, u64* out) {
   const std::size_t n = context.ring_degree();
-  Blake2xbStream stream(seed);
+  Stream stream(seed);
   std::vector<std::uint8_t> bulk(8 * limbs * n);
   stream.generate(bulk.data(), bulk.size());
   for (std::size_t j = 0; j < limbs; ++j) {
@@ -240,12 +242,13 @@ RawCiphertext read_ciphertext(Reader& r, const Context& context, bool key_level,
     std::array<std::uint8_t, 64> seed{};
     r.bytes(seed.data(), seed.size(), "seed");
     close_object(r, info, "seed");
-    if (type == kPrngShake256) {
-      fail(ErrorCode::SealIncompatible, "SEAL data: seeds of the SHAKE-256 PRNG are not supported (only Blake2xb, SEAL's default)");
-    }
-    if (type != kPrngBlake2xb) bad("unknown PRNG type in a seeded " + std::string(what));
+    if (type != kPrngBlake2xb && type != kPrngShake256) bad("unknown PRNG type in a seeded " + std::string(what));
     ct.data.resize(full);
-    expand_seed(context, ct.primes, seed, ct.data.data() + n * limbs);
+    if (type == kPrngBlake2xb) {
+      expand_seed<Blake2xbStream>(context, ct.primes, seed, ct.data.data() + n * limbs);
+    } else {
+      expand_seed<Shake256Stream>(context, ct.primes, seed, ct.data.data() + n * limbs);
+    }
     secure_wipe(seed.data(), seed.size());
   }
   close_object(r, scope, what);

@@ -52,7 +52,7 @@ Bytes save(const GaloisKeys& keys);
 // Parameters: data primes = all but the last of SEAL's coefficient modulus, special prime = the last.
 Parameters load_parameters(const std::uint8_t* data, std::size_t size);
 Plaintext load_plaintext(const ContextPtr& context, const std::uint8_t* data, std::size_t size);
-// Seeded ciphertexts (c0 and a Blake2xb seed) are expanded on load.
+// Seeded ciphertexts (c0 and a Blake2xb or SHAKE-256 seed) are expanded on load.
 Ciphertext load_ciphertext(const ContextPtr& context, const std::uint8_t* data, std::size_t size);
 SecretKey load_secret_key(const ContextPtr& context, const std::uint8_t* data, std::size_t size);
 PublicKey load_public_key(const ContextPtr& context, const std::uint8_t* data, std::size_t size);
