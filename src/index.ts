@@ -6,6 +6,7 @@ export { KeyGenerator, SecretKey, PublicKey, RelinKey, GaloisKeys, type SecretKe
 export { Encryptor, Decryptor, type EncryptOptions } from './api/encryptor';
 export { Evaluator } from './api/evaluator';
 export { load, type Loadable } from './api/serialize';
+export { SealFormat, type SealCompression, type SealContextOptions, type SealObject } from './api/seal';
 export {
   CipherlmError,
   InvalidArgumentError,
@@ -17,6 +18,8 @@ export {
   OutOfRangeError,
   DeserializationError,
   DisposedError,
+  SealIncompatibleError,
+  UnsupportedError,
   InternalError,
 } from './api/errors';
 export {

@@ -55,23 +55,24 @@ describe('128-bit security from the HE standard table', () => {
 });
 
 describe('prime chains', () => {
-  it('picks the largest distinct primes = 1 mod 2N below 2^bits, in order, like SEAL', () => {
+  it('picks the primes of SEAL\'s CoeffModulus.Create: per size the largest = 1 mod 2N, ascending in request order', () => {
     const n = 16384;
     const bits = [50, 40, 40, 45, 40];
     const context = CkksContext.create({ ringDegree: n, dataBits: bits, specialBits: [50] });
     const all = [...context.dataPrimes, ...context.specialPrimes];
+    const requested = [...bits, 50];
     const twoN = BigInt(2 * n);
-    const seen = new Set<bigint>();
-    [...bits, 50].forEach((b, i) => {
-      const p = all[i];
-      expect(isPrime(p)).toBe(true);
-      expect(p % twoN).toBe(1n);
-      expect(p < 1n << BigInt(b)).toBe(true);
-      expect(p >= 1n << BigInt(b - 1)).toBe(true);
-      // Every larger candidate below 2^b is composite or taken by an earlier prime of that size.
-      for (let c = p + twoN; c < 1n << BigInt(b); c += twoN) expect(isPrime(c) && !seen.has(c)).toBe(false);
-      seen.add(p);
-    });
+    for (const b of new Set(requested)) {
+      const got = all.filter((_, i) => requested[i] === b);
+      // The count largest primes = 1 mod 2N below 2^b, in descending order...
+      const largest: bigint[] = [];
+      for (let c = ((1n << BigInt(b)) - 1n) / twoN * twoN + 1n; largest.length < got.length; c -= twoN) {
+        if (isPrime(c)) largest.push(c);
+      }
+      // ...handed out smallest first: the first request of a size gets the smallest of them.
+      expect(got).toEqual([...largest].reverse());
+      for (const p of got) expect(p >= 1n << BigInt(b - 1) && p < 1n << BigInt(b)).toBe(true);
+    }
     expect(new Set(all).size).toBe(all.length);
   });
 

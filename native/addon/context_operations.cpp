@@ -104,9 +104,26 @@ void register_context_operations(OperationTable& table) {
     if (!options.Get("ringDegree").IsNumber()) throw Error(ErrorCode::InvalidArgument, "ringDegree must be a number");
     parameters.ring_degree = static_cast<std::size_t>(options.Get("ringDegree").As<Napi::Number>().Int64Value());
     parameters.allow_insecure_for_tests_only = options.Get("allowInsecureParametersForTestsOnly").ToBoolean();
-    parameters.data_primes = primes_from(options, "dataPrimes", "dataBits", parameters.ring_degree, {});
-    parameters.special_primes =
-        primes_from(options, "specialPrimes", "specialBits", parameters.ring_degree, parameters.data_primes);
+    const bool all_bits = options.Get("dataPrimes").IsUndefined() && options.Get("specialPrimes").IsUndefined() &&
+                          options.Get("dataBits").IsArray() && options.Get("specialBits").IsArray();
+    if (all_bits) {
+      // One CoeffModulus::Create over data then special sizes, so the primes equal SEAL's for the
+      // same list (the special prime last).
+      Napi::Object combined = Napi::Object::New(info.Env());
+      Napi::Array data_bits = options.Get("dataBits").As<Napi::Array>();
+      Napi::Array special_bits = options.Get("specialBits").As<Napi::Array>();
+      Napi::Array bits = Napi::Array::New(info.Env(), data_bits.Length() + special_bits.Length());
+      for (std::uint32_t i = 0; i < data_bits.Length(); ++i) bits.Set(i, data_bits.Get(i));
+      for (std::uint32_t i = 0; i < special_bits.Length(); ++i) bits.Set(data_bits.Length() + i, special_bits.Get(i));
+      combined.Set("bits", bits);
+      std::vector<u64> primes = primes_from(combined, "primes", "bits", parameters.ring_degree, {});
+      parameters.data_primes.assign(primes.begin(), primes.begin() + data_bits.Length());
+      parameters.special_primes.assign(primes.begin() + data_bits.Length(), primes.end());
+    } else {
+      parameters.data_primes = primes_from(options, "dataPrimes", "dataBits", parameters.ring_degree, {});
+      parameters.special_primes =
+          primes_from(options, "specialPrimes", "specialBits", parameters.ring_degree, parameters.data_primes);
+    }
     Napi::Value digits = options.Get("keySwitchDigits");
     if (!digits.IsUndefined()) {
       if (!digits.IsNumber() || digits.As<Napi::Number>().DoubleValue() < 1) {

@@ -127,6 +127,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_evaluation_operations(data->operations);
   register_serialization_operations(data->operations);
   register_bootstrap_operations(data->operations);
+  register_seal_operations(data->operations);
   exports.Set("call", Napi::Function::New(env, Call, "call"));
   exports.Set("callAsync", Napi::Function::New(env, CallAsync, "callAsync"));
   Napi::Array names = Napi::Array::New(env);

@@ -15,6 +15,8 @@ enum class ErrorCode {
   OutOfRange,
   Deserialization,
   Disposed,
+  SealIncompatible,
+  Unsupported,
 };
 
 inline const char* error_code_name(ErrorCode code) {
@@ -28,6 +30,8 @@ inline const char* error_code_name(ErrorCode code) {
     case ErrorCode::OutOfRange: return "ERR_OUT_OF_RANGE";
     case ErrorCode::Deserialization: return "ERR_DESERIALIZATION";
     case ErrorCode::Disposed: return "ERR_DISPOSED";
+    case ErrorCode::SealIncompatible: return "ERR_SEAL_INCOMPATIBLE";
+    case ErrorCode::Unsupported: return "ERR_UNSUPPORTED";
   }
   return "ERR_UNKNOWN";
 }

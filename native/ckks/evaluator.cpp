@@ -307,6 +307,21 @@ Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKey
   return r;
 }
 
+std::vector<long long> non_adjacent_form(long long value) {
+  std::vector<long long> terms;
+  const bool negative = value < 0;
+  unsigned long long v = negative ? 0ull - static_cast<unsigned long long>(value) : static_cast<unsigned long long>(value);
+  for (int bit = 0; v != 0; ++bit, v >>= 1) {
+    if ((v & 1) == 0) continue;
+    // Digit +1 when v = 1 mod 4, -1 when v = 3 mod 4: no two adjacent digits are non-zero.
+    const bool plus = (v & 3) == 1;
+    const long long term = static_cast<long long>(1ull << bit);
+    terms.push_back((plus != negative) ? term : -term);
+    v = plus ? v - 1 : v + 1;
+  }
+  return terms;
+}
+
 Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& keys) {
   const u64 element = a.context->galois_element_for_step(step);
   if (element == 1) {
@@ -314,12 +329,24 @@ Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& keys) {
     copy.seeded = false;
     return copy;
   }
-  const auto found = keys.keys.find(element);
-  if (found == keys.keys.end()) {
+  if (keys.keys.count(element)) return apply_galois(a, element, keys);
+  // As SEAL does: without a key for the step itself, rotate by the terms of its non-adjacent form
+  // (signed powers of two), provided every one of them has a key.
+  const std::vector<long long> terms = non_adjacent_form(step);
+  std::vector<u64> elements;
+  for (long long term : terms) {
+    const u64 e = a.context->galois_element_for_step(term);
+    if (e != 1) elements.push_back(e);
+  }
+  bool all_present = elements.size() > 1;
+  for (u64 e : elements) all_present = all_present && keys.keys.count(e) != 0;
+  if (!all_present) {
     fail(ErrorCode::MissingKey, "no Galois key for rotation by " + std::to_string(step) + " (Galois element " +
                                     std::to_string(element) + "): generate Galois keys that include this step");
   }
-  return apply_galois(a, element, keys);
+  Ciphertext r = apply_galois(a, elements[0], keys);
+  for (std::size_t i = 1; i < elements.size(); ++i) r = apply_galois(r, elements[i], keys);
+  return r;
 }
 
 Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& keys) {

@@ -30,7 +30,10 @@ Ciphertext multiply_relinearize(const Ciphertext& a, const Ciphertext& b, const 
 Ciphertext rescale(const Ciphertext& a);
 Ciphertext drop_to_level(const Ciphertext& a, std::size_t level);
 Plaintext drop_plaintext_to_level(const Plaintext& a, std::size_t level);
-// Rotates slots left by step (negative: right).
+// Signed powers of two summing to value, no two adjacent (lowest first).
+std::vector<long long> non_adjacent_form(long long value);
+// Rotates slots left by step (negative: right). Without a key for the step, composes the rotations
+// of its non-adjacent form when all of their keys are present (as SEAL does).
 Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& keys);
 Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& keys);
 // One decomposition of c1 shared by every step.

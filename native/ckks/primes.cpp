@@ -1,6 +1,7 @@
 #include "primes.hpp"
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include "error.hpp"
@@ -33,27 +34,35 @@ bool is_prime(u64 n) {
 std::vector<u64> ntt_primes_from_bit_sizes(std::size_t ring_degree, const std::vector<int>& bit_sizes,
                                            const std::vector<u64>& exclude) {
   const u64 step = 2 * static_cast<u64>(ring_degree);
-  std::vector<u64> chosen;
-  std::vector<u64> taken = exclude;
+  std::map<int, std::size_t> needed;
   for (int bits : bit_sizes) {
     require(bits >= 20 && bits <= 60, ErrorCode::InvalidArgument,
             "prime bit size " + std::to_string(bits) + " is outside the supported range [20, 60]");
     require((u64(1) << bits) > step, ErrorCode::InvalidArgument, "prime bit size too small for the ring degree");
-    // Candidates are 1 mod 2N, below 2^bits and at least 2^(bits-1), scanned downwards.
+    ++needed[bits];
+  }
+  // For each size, the `count` largest primes = 1 mod 2N below 2^bits (and at least 2^(bits-1)),
+  // scanned downwards and kept in descending order.
+  std::map<int, std::vector<u64>> found;
+  for (const auto& [bits, count] : needed) {
+    std::vector<u64>& primes = found[bits];
     u64 candidate = (u64(1) << bits) - step + 1;
     const u64 lower = u64(1) << (bits - 1);
-    bool found = false;
-    while (candidate > lower) {
-      if (is_prime(candidate) && std::find(taken.begin(), taken.end(), candidate) == taken.end()) {
-        found = true;
-        break;
+    while (primes.size() < count && candidate > lower) {
+      if (is_prime(candidate) && std::find(exclude.begin(), exclude.end(), candidate) == exclude.end()) {
+        primes.push_back(candidate);
       }
       candidate -= step;
     }
-    require(found, ErrorCode::InvalidArgument,
+    require(primes.size() == count, ErrorCode::InvalidArgument,
             "not enough " + std::to_string(bits) + "-bit primes congruent to 1 mod 2N");
-    chosen.push_back(candidate);
-    taken.push_back(candidate);
+  }
+  // Walking the requested sizes in order, each takes the smallest prime left of its size.
+  std::vector<u64> chosen;
+  for (int bits : bit_sizes) {
+    std::vector<u64>& primes = found[bits];
+    chosen.push_back(primes.back());
+    primes.pop_back();
   }
   return chosen;
 }

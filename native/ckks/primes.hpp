@@ -9,8 +9,9 @@ namespace cipherlm {
 
 bool is_prime(u64 n);
 
-// The largest distinct primes congruent to 1 mod 2N below 2^bits, one per requested size, in the
-// order requested (SEAL's CoeffModulus::Create convention). Primes already in `exclude` are skipped.
+// SEAL's CoeffModulus::Create: for each bit size b requested c times, the c largest primes
+// congruent to 1 mod 2N below 2^b; the first request of a size gets the smallest of them, the last
+// the largest. Primes in `exclude` are skipped.
 std::vector<u64> ntt_primes_from_bit_sizes(std::size_t ring_degree, const std::vector<int>& bit_sizes,
                                            const std::vector<u64>& exclude = {});
 

@@ -7,7 +7,10 @@ export type SimdPath = 'portable' | 'avx512ifma';
 export interface ContextOptions {
   /** Ring degree N, a power of two from 4096 (2^12) to 65536 (2^16). Slots: N/2. */
   ringDegree: number;
-  /** Bit sizes of the data primes q_0..q_L (largest primes = 1 mod 2N below 2^bits, as SEAL picks). */
+  /**
+   * Bit sizes of the data primes q_0..q_L. With specialBits, the primes are those of SEAL's
+   * CoeffModulus.Create(N, [...dataBits, ...specialBits]).
+   */
   dataBits?: number[];
   /** Or the data primes themselves. */
   dataPrimes?: bigint[];
@@ -16,7 +19,10 @@ export interface ContextOptions {
   specialPrimes?: bigint[];
   /** Default scale for encoding; 2^40 if omitted. */
   scale?: number;
-  /** Key-switching digits; default ceil(#data / #special primes). */
+  /**
+   * Key-switching digits; default ceil(#data / #special primes). Microsoft SEAL's formats need one
+   * special prime and one digit per data prime (the default then): see SealFormat.isCompatible.
+   */
   keySwitchDigits?: number;
   /** Threads for the engine's pool (default 1); change later with `threads`. */
   threads?: number;
@@ -86,6 +92,11 @@ export class CkksContext extends NativeResource {
 
   save(): Uint8Array {
     return callNative<Uint8Array>('save', this.handle);
+  }
+
+  /** @internal A context around a handle the addon made (SEAL parameters, for instance). */
+  static fromHandle(handle: NativeHandle, scale: number): CkksContext {
+    return new CkksContext(handle, checkScale(scale));
   }
 
   /** Threads in the engine's pool; operations and batches run on them. */

@@ -27,6 +27,14 @@ export class OutOfRangeError extends CipherlmError {}
 export class DeserializationError extends CipherlmError {}
 /** Use of an object after dispose(). */
 export class DisposedError extends CipherlmError {}
+/**
+ * A valid object or request that Microsoft SEAL's formats cannot express, or a SEAL object that
+ * cipherlm does not support (for example N = 65536, several special primes, multi-prime key-switching
+ * digits, BFV/BGV data, SEAL versions other than 4.0/4.1).
+ */
+export class SealIncompatibleError extends CipherlmError {}
+/** A feature missing from this build (for example zstd when the addon was built without libzstd). */
+export class UnsupportedError extends CipherlmError {}
 /** An unexpected failure inside the engine (a bug: please report it). */
 export class InternalError extends CipherlmError {}
 
@@ -40,6 +48,8 @@ const byCode: Record<string, new (message: string, code: string) => CipherlmErro
   ERR_OUT_OF_RANGE: OutOfRangeError,
   ERR_DESERIALIZATION: DeserializationError,
   ERR_DISPOSED: DisposedError,
+  ERR_SEAL_INCOMPATIBLE: SealIncompatibleError,
+  ERR_UNSUPPORTED: UnsupportedError,
 };
 
 /** Turns an error thrown by the native addon into the matching typed error. */

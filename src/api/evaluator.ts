@@ -83,7 +83,10 @@ export class Evaluator {
   dropToLevel(a: Ciphertext, level: number): Ciphertext {
     return this.run('dropToLevel', a.handle, level);
   }
-  /** Rotates slots left by `step` (negative: right). Needs the Galois key for that step. */
+  /**
+   * Rotates slots left by `step` (negative: right). Needs the Galois key for that step, or (as SEAL
+   * does) keys for every term of its non-adjacent form, e.g. 4 and -1 for 3, applied one by one.
+   */
   rotate(a: Ciphertext, step: number, keys: GaloisKeys): Ciphertext {
     return this.run('rotate', a.handle, step, keys.handle);
   }
