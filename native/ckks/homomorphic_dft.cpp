@@ -22,41 +22,22 @@ std::vector<Complex> twiddles(std::size_t m) {
   return c;
 }
 
-// One forward stage on blocks of size m: (x_j, x_{j+h}) -> (x_j + c_j x_{j+h}, x_j - c_j x_{j+h}).
-DiagonalMatrix forward_stage(std::size_t slots, std::size_t m) {
+// One butterfly stage on blocks of size m, h = m/2, as three diagonals (offsets 0, +h, -h).
+// Forward: (x_j, x_{j+h}) -> (x_j + c_j x_{j+h}, x_j - c_j x_{j+h}); its inverse:
+// (a, b) -> ((a + b) / 2, (a - b) conj(c_j) / 2).
+DiagonalMatrix butterfly_stage(std::size_t slots, std::size_t m, bool inverse) {
   const std::size_t h = m / 2;
   const std::vector<Complex> c = twiddles(m);
   std::vector<Complex> main(slots), up(slots), down(slots);
   for (std::size_t p = 0; p < slots; ++p) {
     const std::size_t j = p % m;
     if (j < h) {
-      main[p] = 1.0;
-      up[p] = c[j];
+      main[p] = inverse ? 0.5 : 1.0;
+      up[p] = inverse ? Complex(0.5) : c[j];
     } else {
-      main[p] = -c[j - h];
-      down[p] = 1.0;
-    }
-  }
-  DiagonalMatrix stage(slots);
-  stage.add_to_diagonal(0, main);
-  stage.add_to_diagonal(static_cast<long long>(h), up);
-  stage.add_to_diagonal(-static_cast<long long>(h), down);
-  return stage;
-}
-
-// Its inverse: (a, b) -> ((a + b) / 2, (a - b) conj(c_j) / 2).
-DiagonalMatrix inverse_stage(std::size_t slots, std::size_t m) {
-  const std::size_t h = m / 2;
-  const std::vector<Complex> c = twiddles(m);
-  std::vector<Complex> main(slots), up(slots), down(slots);
-  for (std::size_t p = 0; p < slots; ++p) {
-    const std::size_t j = p % m;
-    if (j < h) {
-      main[p] = 0.5;
-      up[p] = 0.5;
-    } else {
-      main[p] = -0.5 * std::conj(c[j - h]);
-      down[p] = 0.5 * std::conj(c[j - h]);
+      const Complex w = c[j - h];
+      main[p] = inverse ? -0.5 * std::conj(w) : -w;
+      down[p] = inverse ? 0.5 * std::conj(w) : Complex(1.0);
     }
   }
   DiagonalMatrix stage(slots);
@@ -86,13 +67,13 @@ std::vector<DiagonalMatrix> merge(const std::vector<DiagonalMatrix>& stages, std
 
 std::vector<DiagonalMatrix> slots_to_coeffs_groups(std::size_t slots, std::size_t levels) {
   std::vector<DiagonalMatrix> stages;
-  for (std::size_t m = 2; m <= slots; m *= 2) stages.push_back(forward_stage(slots, m));
+  for (std::size_t m = 2; m <= slots; m *= 2) stages.push_back(butterfly_stage(slots, m, false));
   return merge(stages, levels);
 }
 
 std::vector<DiagonalMatrix> coeffs_to_slots_groups(std::size_t slots, std::size_t levels) {
   std::vector<DiagonalMatrix> stages;
-  for (std::size_t m = slots; m >= 2; m /= 2) stages.push_back(inverse_stage(slots, m));
+  for (std::size_t m = slots; m >= 2; m /= 2) stages.push_back(butterfly_stage(slots, m, true));
   return merge(stages, levels);
 }
 

@@ -57,8 +57,10 @@ const SECURE_PRESET: BootstrapPreset = {
   description: 'N = 65536 (32768 slots), sparse secret h = 192, 5 levels left after bootstrapping',
   context: {
     ringDegree: 65536,
-    // q_0 | 5 user levels at 2^40 | SlotsToCoeffs 3 | EvalMod 10 | CoeffsToSlots 3: log2(QP) = 1471
-    dataBits: [52, 40, 40, 40, 40, 40, 55, 55, 55, ...Array(10).fill(58), 58, 58, 58],
+    // q_0 | 5 user levels at 2^40 | SlotsToCoeffs 3 | EvalMod 10 | CoeffsToSlots 3: log2(QP) = 1469.
+    // q_0 / scale = 2^10: two bits more precision than 2^12 at N = 2^16 (noise-bound), at the cost of
+    // the sine approximation's relative error (2 pi M / q_0)^2 / 6 on large message coefficients.
+    dataBits: [50, 40, 40, 40, 40, 40, 55, 55, 55, ...Array(10).fill(58), 58, 58, 58],
     specialBits: [60, 60, 60, 60, 60],
     scale: 2 ** 40,
   },
