@@ -56,10 +56,10 @@ LinearTransform::LinearTransform(DiagonalMatrix matrix, const SlotOrder& order) 
   const std::vector<long long> offsets = signed_offsets(matrix_);
   long long unit = 0;
   for (long long r : offsets) unit = std::gcd(unit, r < 0 ? -r : r);
-  unit_ = unit == 0 ? 1 : unit;
+  if (unit == 0) unit = 1;
   // The giant step (a multiple of the unit) that needs the fewest rotations in all.
   std::size_t best = ~std::size_t{0};
-  for (long long giant = unit_; giant <= static_cast<long long>(matrix_.slots()); giant *= 2) {
+  for (long long giant = unit; giant <= static_cast<long long>(matrix_.slots()); giant *= 2) {
     std::set<long long> babies, giants;
     for (long long r : offsets) {
       const long long g = floor_div(r, giant);
@@ -81,34 +81,55 @@ LinearTransform::LinearTransform(DiagonalMatrix matrix, const SlotOrder& order) 
   galois_elements_.assign(elements.begin(), elements.end());
 }
 
-Ciphertext LinearTransform::apply(const Ciphertext& x, Complex factor, double plaintext_scale, const Encoder& encoder,
-                                  const SlotOrder& order, const GaloisKeys& keys) const {
-  require(order.slots() == matrix_.slots(), ErrorCode::InvalidArgument, "slot order of another ring degree");
-  require(x.level >= 1, ErrorCode::LevelMismatch, "a linear transform needs a level to spend; the ciphertext is at level 0");
+std::shared_ptr<const LinearTransform::EncodedDiagonals> LinearTransform::encoded(Complex factor, double plaintext_scale,
+                                                                                  std::size_t level, const Encoder& encoder,
+                                                                                  const SlotOrder& order) const {
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (cache_ && cache_->factor == factor && cache_->plaintext_scale == plaintext_scale && cache_->level == level) return cache_;
   const long long n = static_cast<long long>(matrix_.slots());
-  std::vector<u64> baby_elements;
-  for (long long b : baby_steps_) baby_elements.push_back(order.galois_element(b));
-  const std::vector<Ciphertext> babies = apply_galois_hoisted(x, baby_elements, keys);
-
-  Ciphertext result = zero_like(x, x.scale * plaintext_scale);
+  auto fresh = std::make_shared<EncodedDiagonals>();
+  fresh->factor = factor;
+  fresh->plaintext_scale = plaintext_scale;
+  fresh->level = level;
   std::vector<Complex> rotated(matrix_.slots());
   for (long long giant : giant_steps_) {
-    Ciphertext inner = zero_like(x, x.scale * plaintext_scale);
-    bool any = false;
-    for (std::size_t b = 0; b < baby_steps_.size(); ++b) {
+    for (long long baby : baby_steps_) {
       // Only the exact signed offset: another combination may meet the same diagonal modulo n.
-      const long long offset = giant + baby_steps_[b];
+      const long long offset = giant + baby;
       if (offset <= -n / 2 || offset > n / 2) continue;
       const auto found = matrix_.diagonals().find(static_cast<std::size_t>((offset + n) % n));
       if (found == matrix_.diagonals().end()) continue;
       // The giant rotation comes after the product, so the diagonal is rotated back by it first.
       for (long long p = 0; p < n; ++p) rotated[p] = factor * found->second[((p - giant) % n + n) % n];
-      const Plaintext pt = encoder.encode(order.to_standard(rotated).data(), matrix_.slots(), plaintext_scale, x.level);
-      multiply_plain_accumulate(babies[b], pt, inner);
+      fresh->plaintexts.emplace(std::make_pair(giant, baby),
+                                encoder.encode(order.to_standard(rotated).data(), matrix_.slots(), plaintext_scale, level));
+    }
+  }
+  cache_ = std::move(fresh);
+  return cache_;
+}
+
+Ciphertext LinearTransform::apply(const Ciphertext& x, Complex factor, double plaintext_scale, const Encoder& encoder,
+                                  const SlotOrder& order, const GaloisKeys& keys) const {
+  require(order.slots() == matrix_.slots(), ErrorCode::InvalidArgument, "slot order of another ring degree");
+  require(x.level >= 1, ErrorCode::LevelMismatch, "a linear transform needs a level to spend; the ciphertext is at level 0");
+  const auto diagonals = encoded(factor, plaintext_scale, x.level, encoder, order);
+  std::vector<u64> baby_elements;
+  for (long long b : baby_steps_) baby_elements.push_back(order.galois_element(b));
+  const std::vector<Ciphertext> babies = apply_galois_hoisted(x, baby_elements, keys);
+
+  Ciphertext result = zero_like(x, x.scale * plaintext_scale);
+  for (long long giant : giant_steps_) {
+    Ciphertext inner = zero_like(x, x.scale * plaintext_scale);
+    bool any = false;
+    for (std::size_t b = 0; b < baby_steps_.size(); ++b) {
+      const auto found = diagonals->plaintexts.find(std::make_pair(giant, baby_steps_[b]));
+      if (found == diagonals->plaintexts.end()) continue;
+      multiply_plain_accumulate(babies[b], found->second, inner);
       any = true;
     }
     if (!any) continue;
-    if (giant % n != 0) inner = apply_galois(inner, order.galois_element(giant), keys);
+    if (giant % static_cast<long long>(matrix_.slots()) != 0) inner = apply_galois(inner, order.galois_element(giant), keys);
     result = add(result, inner);
   }
   return rescale(result);
