@@ -35,6 +35,24 @@ std::size_t ceil_log2(std::size_t x) {
   return r;
 }
 
+// acc += round(value * factor) * t on acc's limbs: a term of a linear combination, without the
+// copies that drop_to_level, multiply_scalar and add would make.
+void accumulate_scaled(const Ciphertext& t, double value, double factor, Ciphertext& acc) {
+  const double rounded = std::nearbyint(value * factor);
+  require(std::fabs(rounded) < 9.2e18, ErrorCode::OutOfRange, "Chebyshev coefficient times scale does not fit in 63 bits");
+  require(t.level >= acc.level && t.size == 2, ErrorCode::LevelMismatch, "Chebyshev basis below the combination's level");
+  const Context& context = *acc.context;
+  const std::size_t n = context.ring_degree(), limbs = acc.limbs();
+  context.pool()->parallel_for(2 * limbs, [&](std::size_t job) {
+    const std::size_t p = job / limbs, i = job % limbs;
+    const Modulus& q = context.modulus(i);
+    const u64 w = reduce_signed(static_cast<std::int64_t>(rounded), q), ws = shoup_precompute(w, q.value);
+    const u64* src = t.limb(p, i);
+    u64* dst = acc.limb(p, i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = add_mod(dst[c], mul_shoup(src[c], w, ws, q.value), q.value);
+  });
+}
+
 // 2 a b - c, with c brought to the product's scale first; one level.
 Ciphertext twice_product_minus(const Ciphertext& a, const Ciphertext& b, const Ciphertext* c, const RelinKey& relin) {
   const std::size_t level = std::min(a.level, b.level);
@@ -139,15 +157,13 @@ Ciphertext ChebyshevEvaluation::evaluate_at(const std::vector<double>& c, double
   const double prime = static_cast<double>(context.modulus(level + 1).value);
   if (d <= baby_) {
     Ciphertext sum;
-    bool first = true;
-    for (std::size_t k = 1; k <= std::max<std::size_t>(d, 1); ++k) {
+    sum.context = basis(1).context;
+    sum.level = level + 1;
+    sum.scale = scale * prime;
+    sum.data.assign(2 * (level + 2) * context.ring_degree(), 0);
+    for (std::size_t k = 1; k <= d; ++k) {
       const Ciphertext& t = basis(k);
-      const double coefficient = k < c.size() ? c[k] : 0.0;
-      if (coefficient == 0.0 && !(first && k == std::max<std::size_t>(d, 1))) continue;
-      Ciphertext term = multiply_scalar(drop_to_level(t, level + 1), coefficient, scale * prime / t.scale);
-      term.scale = scale * prime;  // equal up to rounding of the factor above
-      sum = first ? std::move(term) : add(sum, term);
-      first = false;
+      if (c[k] != 0.0) accumulate_scaled(t, c[k], sum.scale / t.scale, sum);
     }
     return add_scalar(rescale(sum), c[0]);
   }
