@@ -214,7 +214,7 @@ Ciphertext relinearize(const Ciphertext& a, const RelinKey& key) {
   require(a.size == 3, ErrorCode::InvalidArgument, "relinearize supports ciphertexts of size 3");
   Ciphertext r = like(a, 2);
   std::copy(a.poly(0), a.poly(0) + 2 * a.limbs() * a.context->ring_degree(), r.data.begin());
-  std::vector<u64> second(a.limbs() * a.context->ring_degree());
+  ScratchBuffer second = a.context->scratch(a.limbs() * a.context->ring_degree());
   key_switch(*a.context, a.poly(2), a.level, key.key, r.poly(0), second.data());
   const Context& context = *a.context;
   const std::size_t n = context.ring_degree();
@@ -298,12 +298,17 @@ Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKey
   const Context& context = *a.context;
   const KeySwitchKey& key = galois_key(keys, galois_element, step_name(context, galois_element));
   const auto permutation = context.automorphism_permutation(galois_element);
-  Ciphertext permuted = like(a, 2);
-  permute_limbs(a, 0, *permutation, permuted);
-  permute_limbs(a, 1, *permutation, permuted);
+  const std::size_t n = context.ring_degree();
   Ciphertext r = like(a, 2);
-  std::copy(permuted.poly(0), permuted.poly(0) + a.limbs() * context.ring_degree(), r.poly(0));
-  key_switch(context, permuted.poly(1), a.level, key, r.poly(0), r.poly(1));
+  permute_limbs(a, 0, *permutation, r);
+  // The permuted c1 is only the key switch's input: a pooled buffer, not a ciphertext.
+  ScratchBuffer permuted = context.scratch(a.limbs() * n);
+  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
+    const u64* src = a.limb(1, i);
+    u64* dst = permuted.data() + i * n;
+    for (std::size_t c = 0; c < n; ++c) dst[c] = src[(*permutation)[c]];
+  });
+  key_switch(context, permuted.data(), a.level, key, r.poly(0), r.poly(1));
   return r;
 }
 
