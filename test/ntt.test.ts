@@ -62,9 +62,10 @@ describe('negacyclic NTT', () => {
 });
 
 describe('SIMD paths agree bit for bit', () => {
-  it.runIf(CkksContext.cpuSupports('avx512ifma'))('AVX-512 IFMA equals portable, forward and inverse, at several N', async () => {
+  it.runIf(CkksContext.cpuSupports('avx512ifma'))('AVX-512 (IFMA and 64-bit) equals portable, forward and inverse, at several N', async () => {
     for (const ringDegree of [16, 1024, 16384]) {
-      const ctx = CkksContext.create({ ringDegree, dataBits: [30, 40, 50], specialBits: [59], allowInsecureParametersForTestsOnly: true });
+      // 30-50 bits: the IFMA kernels; 55-60 bits: the 64-bit AVX-512 kernels.
+      const ctx = CkksContext.create({ ringDegree, dataBits: [30, 40, 50, 55], specialBits: [59, 60], allowInsecureParametersForTestsOnly: true });
       const all = [...ctx.dataPrimes, ...ctx.specialPrimes];
       for (let limb = 0; limb < all.length; limb++) {
         const values = new BigUint64Array(ringDegree).map(() => BigInt(Math.floor(Math.random() * 2 ** 29)));
@@ -78,9 +79,12 @@ describe('SIMD paths agree bit for bit', () => {
     }
   });
 
-  it.runIf(CkksContext.cpuSupports('avx512ifma'))('whole computations decrypt identically on either path', async () => {
+  it.runIf(CkksContext.cpuSupports('avx512ifma')).each([
+    ['IFMA-sized primes', undefined],
+    ['55-60-bit primes (64-bit AVX-512 kernels)', { ringDegree: 8192, dataBits: [60, 55, 55], specialBits: [60, 60], allowInsecureParametersForTestsOnly: true }],
+  ])('whole computations decrypt identically on either path: %s', async (_name, options) => {
     const { makeKit, randomVector } = await import('./helpers');
-    const kit = makeKit(undefined, [1]);
+    const kit = makeKit(options as never, [1]);
     const x = randomVector(kit.context.slotCount), y = randomVector(kit.context.slotCount);
     const a = kit.encrypt(x), b = kit.encrypt(y);
     const run = () => {

@@ -22,6 +22,7 @@ BaseConverter::BaseConverter(const std::vector<Modulus>& source, const std::vect
     punctured_inverse_shoup_[i] = shoup_precompute(punctured_inverse_[i], source[i].value);
   }
   punctured_in_target_.resize(target.size() * k);
+  punctured_in_target_shoup_.reserve(target.size() * k);
   for (std::size_t j = 0; j < target.size(); ++j) {
     for (std::size_t i = 0; i < k; ++i) {
       u64 product = 1;
@@ -29,6 +30,7 @@ BaseConverter::BaseConverter(const std::vector<Modulus>& source, const std::vect
         if (m != i) product = mul_mod(product, target[j].reduce(source[m].value), target[j]);
       }
       punctured_in_target_[j * k + i] = product;
+      punctured_in_target_shoup_.push_back(shoup_precompute(product, target[j].value));
     }
   }
 }
@@ -39,13 +41,18 @@ void BaseConverter::scale_source_limb(std::size_t i, const u64* x, u64* y, std::
 }
 
 void BaseConverter::convert_to_target_limb(std::size_t j, const u64* const* scaled, u64* out, std::size_t n,
-                                           bool ifma) const {
+                                           SimdPath path) const {
   const std::size_t k = source_.size();
   const Modulus& p = target_[j];
   const u64* factors = punctured_in_target_.data() + j * k;
+  const bool simd = path == SimdPath::Avx512Ifma;
   if (k == 1) {
     // One source prime: y < q_0 and the factor is 1, so the conversion is a plain reduction.
-    reduce_mod(scaled[0], out, n, p, ifma && source_[0].value < (u64(1) << 52));
+    reduce_mod(scaled[0], out, n, p, simd && p.value < (u64(1) << 50) && source_[0].value < (u64(1) << 52));
+    return;
+  }
+  if (simd && n % 8 == 0) {
+    weighted_sum_mod_avx512(scaled, factors, punctured_in_target_shoup_.data() + j * k, k, p.value, out, n);
     return;
   }
   for (std::size_t c = 0; c < n; ++c) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <vector>
 
+#include "cpu_features.hpp"
 #include "modarith.hpp"
 
 namespace cipherlm {
@@ -19,13 +20,18 @@ class BaseConverter {
   // Step one, per source limb: y = x * (Q/q_i)^-1 mod q_i.
   void scale_source_limb(std::size_t i, const u64* x, u64* y, std::size_t n) const;
   // Step two, per target limb: out = sum_i y_i * (Q/q_i) mod p_j, given the scaled source limbs.
-  // `ifma` selects the IFMA kernels where the primes allow them (the caller checks the target).
-  void convert_to_target_limb(std::size_t j, const u64* const* scaled, u64* out, std::size_t n, bool ifma) const;
+  // On the AVX-512 path each term is a Shoup product by the constant (Q/q_i) mod p_j.
+  void convert_to_target_limb(std::size_t j, const u64* const* scaled, u64* out, std::size_t n, SimdPath path) const;
 
  private:
   std::vector<Modulus> source_, target_;
   std::vector<u64> punctured_inverse_, punctured_inverse_shoup_;  // (Q/q_i)^-1 mod q_i
   std::vector<u64> punctured_in_target_;                          // [j * source + i] = (Q/q_i) mod p_j
+  std::vector<u64> punctured_in_target_shoup_;
 };
+
+// sum_i y_i * factor_i mod p over n coefficients, with 64-bit Shoup factors (p below 2^61).
+void weighted_sum_mod_avx512(const u64* const* y, const u64* factors, const u64* factors_shoup, std::size_t terms,
+                             u64 p, u64* out, std::size_t n);
 
 }  // namespace cipherlm

@@ -51,7 +51,7 @@ void digit_limb(const Context& context, const u64* poly, const ScratchBuffer& sc
   const u64* source_rows[64] = {};
   for (std::size_t s = 0; s < sources; ++s) source_rows[s] = scaled.data() + (first + s) * n;
   const std::size_t prime = prime_of(context, level, t);
-  plan.converter.convert_to_target_limb(position, source_rows, out, n, context.use_ifma(prime));
+  plan.converter.convert_to_target_limb(position, source_rows, out, n, context.simd_path());
   context.ntt(prime).forward(out, context.simd_path());
 }
 
@@ -87,7 +87,7 @@ void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
     ScratchBuffer buffer = context.scratch(n);
     u64* converted = buffer.data();
-    converter.convert_to_target_limb(i, rows, converted, n, context.use_ifma(i));
+    converter.convert_to_target_limb(i, rows, converted, n, context.simd_path());
     const Modulus& modulus = context.modulus(i);
     const u64 q = modulus.value;
     const u64 half = mul_mod(sub_mod(context.special_product_mod(i), 1, q), (q + 1) / 2, modulus);  // (P - 1)/2 mod q_i

@@ -1,7 +1,9 @@
-// AVX-512 IFMA NTT kernels for primes below 2^50: 52-bit Shoup products with madd52lo/madd52hi.
+// AVX-512 NTT kernels: for primes below 2^50, 52-bit Shoup products with IFMA (madd52lo/hi); for
+// larger primes (up to 2^61), 64-bit Shoup products with the high half built from 32-bit products.
 // Butterflies with a span of 8 or more run eight lanes at once on contiguous data; spans 4, 2 and 1
 // gather the two halves of each butterfly from 16 consecutive values with lane permutations. Lazy
 // ranges match the portable code, so every path gives identical fully reduced outputs.
+#include "avx512_arith.hpp"
 #include "ifma_arith.hpp"
 #include "ntt.hpp"
 
@@ -9,8 +11,27 @@ namespace cipherlm {
 
 namespace {
 
-using ifma::mul_shoup52_lazy;
 using ifma::reduce_once;
+
+// x * w mod q in [0, 2q) with 52-bit Shoup constants (q < 2^50).
+struct Ifma52 {
+  static const u64* forward_shoup(const NttTables& t) { return t.root_powers_shoup52.data(); }
+  static const u64* inverse_shoup(const NttTables& t) { return t.inv_root_powers_shoup52.data(); }
+  static u64 inverse_n_shoup(const NttTables& t) { return t.inv_n_shoup52; }
+  CIPHERLM_AVX512 static __m512i mul(__m512i x, __m512i w, __m512i w_shoup, __m512i q) {
+    return ifma::mul_shoup52_lazy(x, w, w_shoup, q);
+  }
+};
+
+// x * w mod q in [0, 2q) with 64-bit Shoup constants (q < 2^62): w x - floor(w_shoup x / 2^64) q.
+struct Wide64 {
+  static const u64* forward_shoup(const NttTables& t) { return t.root_powers_shoup.data(); }
+  static const u64* inverse_shoup(const NttTables& t) { return t.inv_root_powers_shoup.data(); }
+  static u64 inverse_n_shoup(const NttTables& t) { return t.inv_n_shoup; }
+  CIPHERLM_AVX512 static __m512i mul(__m512i x, __m512i w, __m512i w_shoup, __m512i q) {
+    return wide::mul_shoup_lazy(x, w, w_shoup, q);
+  }
+};
 
 // Lane selectors for butterflies of span t < 8 over 16 values held in two vectors (lo, hi): which
 // values are the first (x) and second (y) inputs, which twiddle (relative group) each lane uses,
@@ -19,7 +40,7 @@ struct ShortSpan {
   __m512i x_select, y_select, twiddle_select, back_lo, back_hi;
 };
 
-CIPHERLM_IFMA ShortSpan short_span(std::size_t t) {
+CIPHERLM_AVX512 ShortSpan short_span(std::size_t t) {
   long long x_index[8], y_index[8], group[8], back[16];
   int k = 0;
   for (int idx = 0; idx < 16; ++idx) {
@@ -40,9 +61,8 @@ CIPHERLM_IFMA ShortSpan short_span(std::size_t t) {
   return s;
 }
 
-}  // namespace
-
-CIPHERLM_IFMA void ntt_forward_avx512ifma(const NttTables& tables, u64* a) {
+template <typename Arith>
+CIPHERLM_AVX512 void forward_kernel(const NttTables& tables, u64* a) {
   const std::size_t n = tables.ring_degree();
   const u64 q = tables.modulus().value;
   const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
@@ -53,12 +73,12 @@ CIPHERLM_IFMA void ntt_forward_avx512ifma(const NttTables& tables, u64* a) {
     if (t >= 8) {
       for (std::size_t i = 0; i < m; ++i) {
         const __m512i w = _mm512_set1_epi64(static_cast<long long>(tables.root_powers[m + i]));
-        const __m512i ws = _mm512_set1_epi64(static_cast<long long>(tables.root_powers_shoup52[m + i]));
+        const __m512i ws = _mm512_set1_epi64(static_cast<long long>(Arith::forward_shoup(tables)[m + i]));
         u64* x = a + 2 * i * t;
         u64* y = x + t;
         for (std::size_t j = 0; j < t; j += 8) {
           __m512i u = reduce_once(_mm512_loadu_si512(x + j), v2q);
-          __m512i v = mul_shoup52_lazy(_mm512_loadu_si512(y + j), w, ws, vq);
+          __m512i v = Arith::mul(_mm512_loadu_si512(y + j), w, ws, vq);
           _mm512_storeu_si512(x + j, _mm512_add_epi64(u, v));
           _mm512_storeu_si512(y + j, _mm512_add_epi64(_mm512_sub_epi64(u, v), v2q));
         }
@@ -69,10 +89,10 @@ CIPHERLM_IFMA void ntt_forward_avx512ifma(const NttTables& tables, u64* a) {
         const std::size_t g = m + base / (2 * t);
         const __m512i w = _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(tables.root_powers.data() + g));
         const __m512i ws =
-            _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(tables.root_powers_shoup52.data() + g));
+            _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(Arith::forward_shoup(tables) + g));
         const __m512i lo = _mm512_loadu_si512(a + base), hi = _mm512_loadu_si512(a + base + 8);
         const __m512i u = reduce_once(_mm512_permutex2var_epi64(lo, span.x_select, hi), v2q);
-        const __m512i v = mul_shoup52_lazy(_mm512_permutex2var_epi64(lo, span.y_select, hi), w, ws, vq);
+        const __m512i v = Arith::mul(_mm512_permutex2var_epi64(lo, span.y_select, hi), w, ws, vq);
         const __m512i x = _mm512_add_epi64(u, v);
         const __m512i y = _mm512_add_epi64(_mm512_sub_epi64(u, v), v2q);
         _mm512_storeu_si512(a + base, _mm512_permutex2var_epi64(x, span.back_lo, y));
@@ -87,7 +107,8 @@ CIPHERLM_IFMA void ntt_forward_avx512ifma(const NttTables& tables, u64* a) {
   }
 }
 
-CIPHERLM_IFMA void ntt_inverse_avx512ifma(const NttTables& tables, u64* a) {
+template <typename Arith>
+CIPHERLM_AVX512 void inverse_kernel(const NttTables& tables, u64* a) {
   const std::size_t n = tables.ring_degree();
   const u64 q = tables.modulus().value;
   const __m512i vq = _mm512_set1_epi64(static_cast<long long>(q));
@@ -98,7 +119,7 @@ CIPHERLM_IFMA void ntt_inverse_avx512ifma(const NttTables& tables, u64* a) {
     if (t >= 8) {
       for (std::size_t i = 0; i < h; ++i) {
         const __m512i w = _mm512_set1_epi64(static_cast<long long>(tables.inv_root_powers[h + i]));
-        const __m512i ws = _mm512_set1_epi64(static_cast<long long>(tables.inv_root_powers_shoup52[h + i]));
+        const __m512i ws = _mm512_set1_epi64(static_cast<long long>(Arith::inverse_shoup(tables)[h + i]));
         u64* x = a + 2 * i * t;
         u64* y = x + t;
         for (std::size_t j = 0; j < t; j += 8) {
@@ -106,7 +127,7 @@ CIPHERLM_IFMA void ntt_inverse_avx512ifma(const NttTables& tables, u64* a) {
           __m512i v = _mm512_loadu_si512(y + j);
           _mm512_storeu_si512(x + j, reduce_once(_mm512_add_epi64(u, v), v2q));
           __m512i diff = _mm512_add_epi64(_mm512_sub_epi64(u, v), v2q);
-          _mm512_storeu_si512(y + j, mul_shoup52_lazy(diff, w, ws, vq));
+          _mm512_storeu_si512(y + j, Arith::mul(diff, w, ws, vq));
         }
       }
     } else {
@@ -116,12 +137,12 @@ CIPHERLM_IFMA void ntt_inverse_avx512ifma(const NttTables& tables, u64* a) {
         const __m512i w =
             _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(tables.inv_root_powers.data() + g));
         const __m512i ws =
-            _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(tables.inv_root_powers_shoup52.data() + g));
+            _mm512_permutexvar_epi64(span.twiddle_select, _mm512_loadu_si512(Arith::inverse_shoup(tables) + g));
         const __m512i lo = _mm512_loadu_si512(a + base), hi = _mm512_loadu_si512(a + base + 8);
         const __m512i u = _mm512_permutex2var_epi64(lo, span.x_select, hi);
         const __m512i v = _mm512_permutex2var_epi64(lo, span.y_select, hi);
         const __m512i x = reduce_once(_mm512_add_epi64(u, v), v2q);
-        const __m512i y = mul_shoup52_lazy(_mm512_add_epi64(_mm512_sub_epi64(u, v), v2q), w, ws, vq);
+        const __m512i y = Arith::mul(_mm512_add_epi64(_mm512_sub_epi64(u, v), v2q), w, ws, vq);
         _mm512_storeu_si512(a + base, _mm512_permutex2var_epi64(x, span.back_lo, y));
         _mm512_storeu_si512(a + base + 8, _mm512_permutex2var_epi64(x, span.back_hi, y));
       }
@@ -129,11 +150,18 @@ CIPHERLM_IFMA void ntt_inverse_avx512ifma(const NttTables& tables, u64* a) {
     t <<= 1;
   }
   const __m512i w = _mm512_set1_epi64(static_cast<long long>(tables.inv_n));
-  const __m512i ws = _mm512_set1_epi64(static_cast<long long>(tables.inv_n_shoup52));
+  const __m512i ws = _mm512_set1_epi64(static_cast<long long>(Arith::inverse_n_shoup(tables)));
   for (std::size_t i = 0; i < n; i += 8) {
-    __m512i v = mul_shoup52_lazy(_mm512_loadu_si512(a + i), w, ws, vq);
+    __m512i v = Arith::mul(_mm512_loadu_si512(a + i), w, ws, vq);
     _mm512_storeu_si512(a + i, reduce_once(v, vq));
   }
 }
+
+}  // namespace
+
+void ntt_forward_avx512ifma(const NttTables& tables, u64* values) { forward_kernel<Ifma52>(tables, values); }
+void ntt_inverse_avx512ifma(const NttTables& tables, u64* values) { inverse_kernel<Ifma52>(tables, values); }
+void ntt_forward_avx512_wide(const NttTables& tables, u64* values) { forward_kernel<Wide64>(tables, values); }
+void ntt_inverse_avx512_wide(const NttTables& tables, u64* values) { inverse_kernel<Wide64>(tables, values); }
 
 }  // namespace cipherlm
