@@ -82,7 +82,7 @@ void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level
   for (std::size_t c = 0; c < n; ++c) {
     double sum = 0;
     for (std::size_t j = 0; j < special; ++j) sum += static_cast<double>(rows[j][c]) * inverse_primes[j];
-    overflow.data()[c] = static_cast<u64>(sum);
+    overflow.data()[c] = std::min<u64>(static_cast<u64>(sum), special - 1);  // sum < #special; guard the rounding
   }
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
     ScratchBuffer buffer = context.scratch(n);
@@ -91,11 +91,10 @@ void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level
     const Modulus& modulus = context.modulus(i);
     const u64 q = modulus.value;
     const u64 half = mul_mod(sub_mod(context.special_product_mod(i), 1, q), (q + 1) / 2, modulus);  // (P - 1)/2 mod q_i
-    const u64 special_product = context.special_product_mod(i);
-    for (std::size_t c = 0; c < n; ++c) {
-      const u64 excess = add_mod(half, mul_mod(overflow.data()[c], special_product, modulus), q);
-      converted[c] = sub_mod(converted[c], excess, q);
-    }
+    // (P - 1)/2 + u P mod q_i for each possible overflow u < #special primes.
+    u64 excess[64];
+    for (std::size_t u = 0; u < special; ++u) excess[u] = add_mod(half, mul_mod(u, context.special_product_mod(i), modulus), q);
+    for (std::size_t c = 0; c < n; ++c) converted[c] = sub_mod(converted[c], excess[overflow.data()[c]], q);
     context.ntt(i).forward(converted, context.simd_path());
     const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
     const u64* acc = extended.data() + i * n;
