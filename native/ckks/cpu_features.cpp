@@ -7,7 +7,7 @@ bool cpu_supports(SimdPath path) {
     case SimdPath::Portable: return true;
     case SimdPath::Avx512Ifma:
 #if defined(__x86_64__)
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512ifma");
 #else
       return false;
 #endif

@@ -46,6 +46,8 @@ NttTables::NttTables(std::size_t ring_degree, const Modulus& modulus)
 void NttTables::forward(u64* values, SimdPath path) const {
   if (path == SimdPath::Avx512Ifma && ifma_capable()) {
     ntt_forward_avx512ifma(*this, values);
+  } else if (path == SimdPath::Avx512Ifma) {
+    ntt_forward_avx512_wide(*this, values);
   } else {
     forward_portable(values);
   }
@@ -54,6 +56,8 @@ void NttTables::forward(u64* values, SimdPath path) const {
 void NttTables::inverse(u64* values, SimdPath path) const {
   if (path == SimdPath::Avx512Ifma && ifma_capable()) {
     ntt_inverse_avx512ifma(*this, values);
+  } else if (path == SimdPath::Avx512Ifma) {
+    ntt_inverse_avx512_wide(*this, values);
   } else {
     inverse_portable(values);
   }
