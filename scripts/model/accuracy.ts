@@ -47,7 +47,7 @@ export const HYPER = {
    * Seeds after the first run only the two variants that the acceptance criterion compares
    * (one-core time budget).
    */
-  seeds: [17, 18],
+  seeds: [17, 18, 19],
   extraSeedVariants: ['standard/full', 'hefriendly/lora'],
 };
 
