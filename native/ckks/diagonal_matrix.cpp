@@ -38,16 +38,4 @@ DiagonalMatrix DiagonalMatrix::after(const DiagonalMatrix& first) const {
   return result;
 }
 
-void DiagonalMatrix::scale(Complex factor) {
-  for (auto& [r, d] : diagonals_)
-    for (Complex& v : d) v *= factor;
-}
-
-std::vector<Complex> DiagonalMatrix::apply(const std::vector<Complex>& x) const {
-  std::vector<Complex> y(slots_);
-  for (const auto& [r, d] : diagonals_)
-    for (std::size_t p = 0; p < slots_; ++p) y[p] += d[p] * x[(p + r) % slots_];
-  return y;
-}
-
 }  // namespace cipherlm

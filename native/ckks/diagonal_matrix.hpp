@@ -22,10 +22,6 @@ class DiagonalMatrix {
   void add_to_diagonal(long long offset, const std::vector<Complex>& values);
   // this after `first`: x -> this(first(x)). Diagonals that cancel out are dropped.
   DiagonalMatrix after(const DiagonalMatrix& first) const;
-  // Multiplies every diagonal by factor.
-  void scale(Complex factor);
-  // The map applied to a plain vector (reference for tests and for checking the factorization).
-  std::vector<Complex> apply(const std::vector<Complex>& x) const;
 
  private:
   std::size_t slots_;

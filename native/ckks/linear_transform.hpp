@@ -21,8 +21,6 @@ class LinearTransform {
 
   // Galois elements the transform rotates by (keys for all of them are needed).
   const std::vector<u64>& galois_elements() const { return galois_elements_; }
-  std::size_t rotations() const { return galois_elements_.size(); }
-  const DiagonalMatrix& matrix() const { return matrix_; }
 
   // factor * matrix applied to x's slots. The diagonals are encoded at plaintext_scale, so the
   // result has scale x.scale * plaintext_scale / q_level at level x.level - 1. The encoded diagonals
