@@ -150,6 +150,16 @@ describe('bootstrapping (small insecure preset, N = 4096)', () => {
 });
 
 describe('bootstrapping presets', () => {
+  it('a chain too short for the configuration is refused with the number of levels needed', () => {
+    const context = CkksContext.create({ ringDegree: 4096, dataBits: [52, 40, 58, 58, 58], specialBits: [60], allowInsecureParametersForTestsOnly: true });
+    try {
+      expect(() => Bootstrapper.create(context)).toThrow(/bootstrapping needs \d+ levels above level 0; the context has 4/);
+      expect(() => Bootstrapper.create(context, { coeffsToSlotsLevels: 12 })).toThrow(/at most log2\(N\/2\) = 11 levels/);
+    } finally {
+      context.dispose();
+    }
+  });
+
   it('the secure preset is within 128-bit limits and leaves the levels it states', () => {
     const secure = BOOTSTRAP_PRESETS.secure;
     expect(secure.insecure).toBe(false);
