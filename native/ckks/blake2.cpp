@@ -126,21 +126,16 @@ std::array<std::uint8_t, 32> blake2b_256(const std::uint8_t* data, std::size_t s
   return out;
 }
 
-Blake2xbStream::Blake2xbStream(const std::array<std::uint8_t, 64>& seed) : seed_(seed), buffer_(kBlockBytes) {}
+Blake2xbStream::~Blake2xbStream() { secure_wipe(seed_.data(), seed_.size()); }
 
-Blake2xbStream::~Blake2xbStream() {
-  secure_wipe(seed_.data(), seed_.size());
-  secure_wipe(buffer_.data(), buffer_.size());
-}
-
-void Blake2xbStream::refill() {
+void Blake2xbStream::fill_block(std::uint64_t counter) {
   // Root: keyed BLAKE2b over the counter, with the XOF length in the parameter block.
   Blake2bParameters root_parameters;
   root_parameters.key_length = 64;
   root_parameters.xof_length = kBlockBytes;
   Blake2b root(root_parameters, seed_.data(), seed_.size());
   std::uint8_t counter_bytes[8];
-  for (int i = 0; i < 8; ++i) counter_bytes[i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
+  for (int i = 0; i < 8; ++i) counter_bytes[i] = static_cast<std::uint8_t>(counter >> (8 * i));
   root.update(counter_bytes, 8);
   std::uint8_t root_digest[64];
   root.finish(root_digest);
@@ -158,19 +153,6 @@ void Blake2xbStream::refill() {
     hash.finish(buffer_.data() + 64 * i);
   }
   secure_wipe(root_digest, sizeof(root_digest));
-  ++counter_;
-  position_ = 0;
-}
-
-void Blake2xbStream::generate(std::uint8_t* out, std::size_t size) {
-  while (size > 0) {
-    if (position_ == kBlockBytes) refill();
-    const std::size_t take = std::min(size, kBlockBytes - position_);
-    std::memcpy(out, buffer_.data() + position_, take);
-    position_ += take;
-    out += take;
-    size -= take;
-  }
 }
 
 }  // namespace cipherlm

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "block_stream.hpp"
+
 namespace cipherlm {
 
 struct Blake2bParameters {
@@ -46,22 +48,14 @@ std::array<std::uint8_t, 32> blake2b_256(const std::uint8_t* data, std::size_t s
 
 // SEAL's Blake2xb PRNG: the concatenation of blocks c = 0, 1, ... where block c is the 4096-byte
 // BLAKE2Xb output keyed with the seed over the 8-byte little-endian counter c.
-class Blake2xbStream {
+class Blake2xbStream final : public BlockStream {
  public:
-  static constexpr std::size_t kBlockBytes = 4096;
-  explicit Blake2xbStream(const std::array<std::uint8_t, 64>& seed);
+  explicit Blake2xbStream(const std::array<std::uint8_t, 64>& seed) : seed_(seed) {}
   ~Blake2xbStream();
-  Blake2xbStream(const Blake2xbStream&) = delete;
-  Blake2xbStream& operator=(const Blake2xbStream&) = delete;
-
-  void generate(std::uint8_t* out, std::size_t size);
 
  private:
-  void refill();
+  void fill_block(std::uint64_t counter) override;
   std::array<std::uint8_t, 64> seed_;
-  std::vector<std::uint8_t> buffer_;
-  std::size_t position_ = kBlockBytes;
-  std::uint64_t counter_ = 0;
 };
 
 }  // namespace cipherlm

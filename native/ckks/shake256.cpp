@@ -88,31 +88,15 @@ void shake256(const std::uint8_t* input, std::size_t input_size, std::uint8_t* o
   secure_wipe(state, sizeof(state));
 }
 
-Shake256Stream::Shake256Stream(const std::array<std::uint8_t, 64>& seed) : buffer_(kBlockBytes) {
+Shake256Stream::Shake256Stream(const std::array<std::uint8_t, 64>& seed) {
   std::copy(seed.begin(), seed.end(), input_.begin());
 }
 
-Shake256Stream::~Shake256Stream() {
-  secure_wipe(input_.data(), input_.size());
-  secure_wipe(buffer_.data(), buffer_.size());
-}
+Shake256Stream::~Shake256Stream() { secure_wipe(input_.data(), input_.size()); }
 
-void Shake256Stream::refill() {
-  for (int i = 0; i < 8; ++i) input_[64 + i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
+void Shake256Stream::fill_block(std::uint64_t counter) {
+  for (int i = 0; i < 8; ++i) input_[64 + i] = static_cast<std::uint8_t>(counter >> (8 * i));
   shake256(input_.data(), input_.size(), buffer_.data(), kBlockBytes);
-  ++counter_;
-  position_ = 0;
-}
-
-void Shake256Stream::generate(std::uint8_t* out, std::size_t size) {
-  while (size > 0) {
-    if (position_ == kBlockBytes) refill();
-    const std::size_t take = std::min(size, kBlockBytes - position_);
-    std::memcpy(out, buffer_.data() + position_, take);
-    position_ += take;
-    out += take;
-    size -= take;
-  }
 }
 
 }  // namespace cipherlm

@@ -6,26 +6,20 @@
 #include <cstdint>
 #include <vector>
 
+#include "block_stream.hpp"
+
 namespace cipherlm {
 
 void shake256(const std::uint8_t* input, std::size_t input_size, std::uint8_t* out, std::size_t out_size);
 
-class Shake256Stream {
+class Shake256Stream final : public BlockStream {
  public:
-  static constexpr std::size_t kBlockBytes = 4096;
   explicit Shake256Stream(const std::array<std::uint8_t, 64>& seed);
   ~Shake256Stream();
-  Shake256Stream(const Shake256Stream&) = delete;
-  Shake256Stream& operator=(const Shake256Stream&) = delete;
-
-  void generate(std::uint8_t* out, std::size_t size);
 
  private:
-  void refill();
+  void fill_block(std::uint64_t counter) override;
   std::array<std::uint8_t, 72> input_{};  // the seed, then the counter
-  std::vector<std::uint8_t> buffer_;
-  std::size_t position_ = kBlockBytes;
-  std::uint64_t counter_ = 0;
 };
 
 }  // namespace cipherlm
