@@ -68,9 +68,10 @@ const SECURE_PRESET: BootstrapPreset = {
   bootstrap: { coeffsToSlotsLevels: 3, slotsToCoeffsLevels: 3, modRange: 24, doubleAngles: 3, sineDegree: 63 },
   levelsLeft: 5,
   security:
-    'log2(QP) <= 1550 with a sparse ternary secret of weight 192 at N = 2^16: the regime that Bossuat et al. ' +
-    '(Eurocrypt 2021) and the Lattigo library estimate at 128 bits with the lattice estimator (hybrid attacks ' +
-    'included); below the HE standard bound of 1772 bits for dense secrets. Not re-estimated here.',
+    'log2(QP) = 1469 with a sparse ternary secret of weight 192 at N = 2^16: within parameter set III of ' +
+    'Bossuat, Mouchet, Troncoso-Pastoriza and Hubaux (Eurocrypt 2021, ePrint 2020/1203: N = 2^16, h = 192, ' +
+    'log QP = 1553, 128-bit security by the lattice estimator with the attacks on sparse secrets), which Lattigo ' +
+    'ships as N16QP1553H192H32. Not re-estimated here.',
   insecure: false,
 };
 
