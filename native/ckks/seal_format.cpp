@@ -456,19 +456,23 @@ Parameters load_parameters(const std::uint8_t* data, std::size_t size) {
   return p;
 }
 
-Bytes save(const Plaintext& plaintext) {
-  const Context& context = *plaintext.context;
+// SEAL's Plaintext in NTT form over the first `primes` primes (a secret key is one over all of them).
+static Bytes save_ntt_plaintext(const Context& context, const u64* data, std::size_t primes, double scale) {
   require_compatible(context);
-  const std::size_t primes = plaintext.level + 1, n = context.ring_degree();
+  const std::size_t n = context.ring_degree();
   Writer w;
   w.reserve(100 + 8 * primes * n);
   const std::size_t at = w.begin_object();
   write_parms_id(w, parms_id(context, primes));
   w.u64v(primes * n);
-  w.f64(plaintext.scale);
-  write_dyn_array(w, plaintext.data.data(), primes * n);
+  w.f64(scale);
+  write_dyn_array(w, data, primes * n);
   w.end_object(at);
   return w.take();
+}
+
+Bytes save(const Plaintext& plaintext) {
+  return save_ntt_plaintext(*plaintext.context, plaintext.data.data(), plaintext.level + 1, plaintext.scale);
 }
 
 Plaintext load_plaintext(const ContextPtr& context, const std::uint8_t* data, std::size_t size) {
@@ -518,18 +522,7 @@ Ciphertext load_ciphertext(const ContextPtr& context, const std::uint8_t* data, 
 }
 
 Bytes save(const SecretKey& key) {
-  const Context& context = *key.context;
-  require_compatible(context);
-  const std::size_t primes = context.prime_count(), n = context.ring_degree();
-  Writer w;
-  w.reserve(100 + 8 * primes * n);
-  const std::size_t at = w.begin_object();
-  write_parms_id(w, parms_id(context, primes));
-  w.u64v(primes * n);
-  w.f64(1.0);
-  write_dyn_array(w, key.data.data(), primes * n);
-  w.end_object(at);
-  return w.take();
+  return save_ntt_plaintext(*key.context, key.data.data(), key.context->prime_count(), 1.0);
 }
 
 SecretKey load_secret_key(const ContextPtr& context, const std::uint8_t* data, std::size_t size) {
