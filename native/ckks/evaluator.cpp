@@ -105,12 +105,13 @@ std::string step_name(const Context& context, u64 element) {
   return "this rotation step";
 }
 
-void permute_limbs(const Ciphertext& a, std::size_t poly, const std::vector<std::uint32_t>& permutation, Ciphertext& r) {
+// Applies an automorphism's permutation to every limb of one polynomial of `a`, into `out`.
+void permute_limbs(const Ciphertext& a, std::size_t poly, const std::vector<std::uint32_t>& permutation, u64* out) {
   const Context& context = *a.context;
   const std::size_t n = context.ring_degree();
   context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
     const u64* src = a.limb(poly, i);
-    u64* dst = r.limb(poly, i);
+    u64* dst = out + i * n;
     for (std::size_t c = 0; c < n; ++c) dst[c] = src[permutation[c]];
   });
 }
@@ -300,14 +301,10 @@ Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKey
   const auto permutation = context.automorphism_permutation(galois_element);
   const std::size_t n = context.ring_degree();
   Ciphertext r = like(a, 2);
-  permute_limbs(a, 0, *permutation, r);
+  permute_limbs(a, 0, *permutation, r.poly(0));
   // The permuted c1 is only the key switch's input: a pooled buffer, not a ciphertext.
   ScratchBuffer permuted = context.scratch(a.limbs() * n);
-  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
-    const u64* src = a.limb(1, i);
-    u64* dst = permuted.data() + i * n;
-    for (std::size_t c = 0; c < n; ++c) dst[c] = src[(*permutation)[c]];
-  });
+  permute_limbs(a, 1, *permutation, permuted.data());
   key_switch(context, permuted.data(), a.level, key, r.poly(0), r.poly(1));
   return r;
 }
@@ -392,7 +389,7 @@ std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vec
     }
     const auto permutation = context.automorphism_permutation(element);
     Ciphertext r = like(a, 2);
-    permute_limbs(a, 0, *permutation, r);
+    permute_limbs(a, 0, *permutation, r.poly(0));
     key_switch_decomposed(context, decomposition, keys.keys.at(element), permutation.get(), r.poly(0), r.poly(1));
     results.push_back(std::move(r));
   }
