@@ -499,13 +499,20 @@ Plaintext load_plaintext(const ContextPtr& context, const std::uint8_t* data, st
   return pt;
 }
 
-Bytes save(const Ciphertext& ciphertext) {
-  const Context& context = *ciphertext.context;
+// SEAL's Ciphertext of `size` polynomials over the first `primes` primes (a public key is one of two
+// polynomials over all of them).
+static Bytes save_ciphertext_form(const Context& context, std::size_t primes, std::size_t size, double scale,
+                                  const u64* data) {
   require_compatible(context);
   Writer w;
-  w.reserve(120 + 8 * ciphertext.data.size());
-  write_ciphertext(w, context, ciphertext.level + 1, ciphertext.size, ciphertext.scale, ciphertext.data.data());
+  w.reserve(120 + 8 * size * primes * context.ring_degree());
+  write_ciphertext(w, context, primes, size, scale, data);
   return w.take();
+}
+
+Bytes save(const Ciphertext& ciphertext) {
+  return save_ciphertext_form(*ciphertext.context, ciphertext.level + 1, ciphertext.size, ciphertext.scale,
+                              ciphertext.data.data());
 }
 
 Ciphertext load_ciphertext(const ContextPtr& context, const std::uint8_t* data, std::size_t size) {
@@ -547,12 +554,7 @@ SecretKey load_secret_key(const ContextPtr& context, const std::uint8_t* data, s
 }
 
 Bytes save(const PublicKey& key) {
-  const Context& context = *key.context;
-  require_compatible(context);
-  Writer w;
-  w.reserve(120 + 8 * key.data.size());
-  write_ciphertext(w, context, context.prime_count(), 2, 1.0, key.data.data());
-  return w.take();
+  return save_ciphertext_form(*key.context, key.context->prime_count(), 2, 1.0, key.data.data());
 }
 
 PublicKey load_public_key(const ContextPtr& context, const std::uint8_t* data, std::size_t size) {
