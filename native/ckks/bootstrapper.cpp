@@ -47,8 +47,8 @@ Bootstrapper::Bootstrapper(ContextPtr context, const BootstrapConfig& config)
   const double angle_divisor = std::ldexp(1.0, static_cast<int>(config_.double_angles));
   cosine_ = chebyshev_interpolate(
       [&](double u) { return std::cos(2 * kPi * (range * u - 0.25) / angle_divisor); }, -1.0, 1.0, config_.sine_degree);
-  eval_mod_levels_ = ChebyshevEvaluation::levels_consumed(cosine_) + config_.double_angles;
-  depth_ = config_.coeffs_to_slots_levels + eval_mod_levels_ + config_.slots_to_coeffs_levels;
+  const std::size_t eval_mod_levels = ChebyshevEvaluation::levels_consumed(cosine_) + config_.double_angles;
+  depth_ = config_.coeffs_to_slots_levels + eval_mod_levels + config_.slots_to_coeffs_levels;
   require(depth_ <= context_->max_level(), ErrorCode::InvalidArgument,
           "bootstrapping needs " + std::to_string(depth_) + " levels above level 0; the context has " +
               std::to_string(context_->max_level()));

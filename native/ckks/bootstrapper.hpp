@@ -66,7 +66,6 @@ class Bootstrapper {
   SlotOrder order_;
   std::vector<LinearTransform> coeffs_to_slots_, slots_to_coeffs_;
   std::vector<double> cosine_;  // Chebyshev coefficients on u = t / (K + 1) in [-1, 1]
-  std::size_t eval_mod_levels_ = 0;
   std::size_t depth_ = 0;
   double eval_mod_error_ = 0;
 };

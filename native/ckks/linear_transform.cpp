@@ -69,7 +69,6 @@ LinearTransform::LinearTransform(DiagonalMatrix matrix, const SlotOrder& order) 
     const std::size_t cost = babies.size() + giants.size();
     if (cost < best) {
       best = cost;
-      giant_ = giant;
       baby_steps_.assign(babies.begin(), babies.end());
       giant_steps_.assign(giants.begin(), giants.end());
     }

@@ -17,7 +17,7 @@ class LinearTransform {
   LinearTransform(DiagonalMatrix matrix, const SlotOrder& order);
   LinearTransform(LinearTransform&& other) noexcept
       : matrix_(std::move(other.matrix_)), baby_steps_(std::move(other.baby_steps_)), giant_steps_(std::move(other.giant_steps_)),
-        giant_(other.giant_), galois_elements_(std::move(other.galois_elements_)) {}
+        galois_elements_(std::move(other.galois_elements_)) {}
 
   // Galois elements the transform rotates by (keys for all of them are needed).
   const std::vector<u64>& galois_elements() const { return galois_elements_; }
@@ -33,7 +33,6 @@ class LinearTransform {
   DiagonalMatrix matrix_;
   std::vector<long long> baby_steps_;  // in slots, each in [0, giant)
   std::vector<long long> giant_steps_;
-  long long giant_ = 1;
   std::vector<u64> galois_elements_;
 
   struct EncodedDiagonals {
