@@ -53,6 +53,11 @@ Bootstrapper::Bootstrapper(ContextPtr context, const BootstrapConfig& config)
           "bootstrapping needs " + std::to_string(depth_) + " levels above level 0; the context has " +
               std::to_string(context_->max_level()));
 
+  std::set<u64> elements{context_->conjugation_element()};
+  for (const auto& t : coeffs_to_slots_) elements.insert(t.galois_elements().begin(), t.galois_elements().end());
+  for (const auto& t : slots_to_coeffs_) elements.insert(t.galois_elements().begin(), t.galois_elements().end());
+  galois_elements_.assign(elements.begin(), elements.end());
+
   // The approximation error of EvalMod alone, measured on a grid of its domain.
   const int samples = 4096 * static_cast<int>(config_.mod_range + 1);
   for (int i = 0; i <= samples; ++i) {
@@ -61,13 +66,6 @@ Bootstrapper::Bootstrapper(ContextPtr context, const BootstrapConfig& config)
     for (std::size_t r = 0; r < config_.double_angles; ++r) y = 2 * y * y - 1;
     eval_mod_error_ = std::max(eval_mod_error_, std::fabs(y - std::sin(2 * kPi * range * u)) / (2 * kPi));
   }
-}
-
-std::vector<u64> Bootstrapper::galois_elements() const {
-  std::set<u64> elements{context_->conjugation_element()};
-  for (const auto& t : coeffs_to_slots_) elements.insert(t.galois_elements().begin(), t.galois_elements().end());
-  for (const auto& t : slots_to_coeffs_) elements.insert(t.galois_elements().begin(), t.galois_elements().end());
-  return {elements.begin(), elements.end()};
 }
 
 std::size_t Bootstrapper::output_level() const { return context_->max_level() - depth_; }

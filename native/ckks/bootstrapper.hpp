@@ -35,7 +35,7 @@ class Bootstrapper {
 
   const BootstrapConfig& config() const { return config_; }
   // Galois elements of the keys bootstrapping needs, conjugation included.
-  std::vector<u64> galois_elements() const;
+  const std::vector<u64>& galois_elements() const { return galois_elements_; }
   // Levels one bootstrap consumes and the level of its output.
   std::size_t depth() const { return depth_; }
   std::size_t output_level() const;
@@ -67,6 +67,7 @@ class Bootstrapper {
   std::vector<LinearTransform> coeffs_to_slots_, slots_to_coeffs_;
   std::vector<double> cosine_;  // Chebyshev coefficients on u = t / (K + 1) in [-1, 1]
   std::size_t depth_ = 0;
+  std::vector<u64> galois_elements_;
   double eval_mod_error_ = 0;
 };
 
