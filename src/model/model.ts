@@ -29,6 +29,14 @@ export interface ModelConfig {
   /** weight of the interval penalty (hefriendly only) */
   penalty: number;
   lnEps: number;
+  /**
+   * Multipliers on the initial W_Q, W_K (qk) and W_O (out) of every layer. The unnormalised
+   * Gaussian kernel at the standard initialisation gives each query row an attention mass of about
+   * 0.1 (||q - k||^2 ~ 2 d_h), and its gradient is proportional to that mass, so pretraining never
+   * brings attention to life; smaller W_Q, W_K start the kernel near 1 and a smaller W_O keeps the
+   * attention output at the size a softmax's would have. Absent: 1, 1.
+   */
+  attnInit?: { qk: number; out: number };
 }
 
 export const DEFAULT_CONFIG: Omit<ModelConfig, 'vocab' | 'variant'> = {
@@ -96,6 +104,12 @@ export class Model {
         add(`L${l}.${t}.loraB`, [r, D], zero());
       }
     }
+    const scale = (name: string, f: number) => this.p(name).data.forEach((x, i, a) => (a[i] = x * f));
+    for (let l = 0; l < cfg.layers; l++) {
+      scale(`L${l}.wq`, cfg.attnInit?.qk ?? 1);
+      scale(`L${l}.wk`, cfg.attnInit?.qk ?? 1);
+      scale(`L${l}.wo`, cfg.attnInit?.out ?? 1);
+    }
     add('lnf.g', [D], one());
     add('lnf.b', [D], zero());
     add('mlm.bias', [V], zero());
@@ -139,14 +153,18 @@ export class Model {
     for (const p of this.params.values()) p.grad.fill(0);
   }
 
-  private track(kind: string, x: number, lo: number, hi: number): number {
+  /**
+   * Record x, an input of an approximated function with interval [lo, hi], and return the gradient
+   * of the penalty, which acts outside the narrower `safe` interval (P.PENALTY_INTERVAL).
+   */
+  private track(kind: string, x: number, lo: number, hi: number, safe: readonly [number, number]): number {
     const r = (this.ranges[kind] ??= { min: Infinity, max: -Infinity, outside: 0, total: 0 });
     if (x < r.min) r.min = x;
     if (x > r.max) r.max = x;
     r.total++;
-    if (x < lo || x > hi) {
-      r.outside++;
-      const d = x < lo ? x - lo : x - hi;
+    if (x < lo || x > hi) r.outside++;
+    if (x < safe[0] || x > safe[1]) {
+      const d = x < safe[0] ? x - safe[0] : x - safe[1];
       this.penaltyLoss += this.cfg.penalty * d * d;
       return 2 * this.cfg.penalty * d; // d(penalty)/dx
     }
@@ -178,7 +196,7 @@ export class Model {
       }
       const s = v / D + this.cfg.lnEps;
       if (he) {
-        pen[i] = this.track('layernorm.var', s, P.ISQ_LO, P.ISQ_HI);
+        pen[i] = this.track('layernorm.var', s, P.ISQ_LO, P.ISQ_HI, P.PENALTY_INTERVAL.layernormVar);
         r[i] = P.invSqrtApprox(s);
         dr[i] = P.invSqrtApproxDeriv(s);
       } else {
@@ -278,7 +296,7 @@ export class Model {
       for (let i = 0; i < n; i++)
         for (let j = 0; j < n; j++) {
           const a = -(qq[i] + kk[j] - 2 * qk[i * n + j]) * c;
-          pen[i * n + j] = this.track('gauss.exp', a, P.EXP_LO, P.EXP_HI);
+          pen[i * n + j] = this.track('gauss.exp', a, P.EXP_LO, P.EXP_HI, P.PENALTY_INTERVAL.gaussExp);
           S[i * n + j] = P.expPoly(a);
           dS[i * n + j] = P.expPolyDeriv(a);
         }
@@ -352,7 +370,7 @@ export class Model {
       countNonlin('relu(sign poly)', a.length);
       for (let i = 0; i < a.length; i++) {
         const x = a[i];
-        const pg = this.track('relu', x, -P.RELU_B, P.RELU_B);
+        const pg = this.track('relu', x, -P.RELU_B, P.RELU_B, P.PENALTY_INTERVAL.relu);
         z[i] = P.reluApprox(x);
         dz[i] = P.reluApproxDeriv(x);
         this.actPen.push(pg);
@@ -479,7 +497,7 @@ export class Model {
     for (let j = 0; j < D; j++) {
       const x = u[j] + bp[j];
       if (he) {
-        pen[j] = this.track('pooler.tanh', x, -P.TANH_B, P.TANH_B);
+        pen[j] = this.track('pooler.tanh', x, -P.TANH_B, P.TANH_B, P.PENALTY_INTERVAL.tanh);
         z[j] = P.tanhApprox(x);
         dzdu[j] = P.tanhApproxDeriv(x);
       } else {

@@ -193,3 +193,16 @@ export function exportPolys(): Record<string, unknown> {
     tanh: { form: 'chebyshev', interval: [-TANH_B, TANH_B], degree: TANH_DEGREE, cheb: Array.from(TANH_CHEB.c), maxAbsErr: TANH_MAX_ERR },
   };
 }
+
+/**
+ * Where the training penalty starts to act: each interval shrunk by a margin at the ends where the
+ * approximation explodes. Outside its interval a polynomial grows so fast (a degree-63 Chebyshev,
+ * an 8-fold composition) that one step across the edge gives Inf/NaN; pushing back before the edge
+ * keeps training finite. The approximations are still accurate up to the interval's edge.
+ */
+export const PENALTY_INTERVAL = {
+  layernormVar: [1.25 * ISQ_LO, 0.8 * ISQ_HI],
+  gaussExp: [0.9 * EXP_LO, EXP_HI],
+  relu: [-0.9 * RELU_B, 0.9 * RELU_B],
+  tanh: [-0.9 * TANH_B, 0.9 * TANH_B],
+} as const;

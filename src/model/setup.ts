@@ -13,8 +13,11 @@ export const VOCAB_SIZE = 2000;
 export const TASKS = ['spam', 'genre'] as const;
 export type TaskName = (typeof TASKS)[number];
 
+/** The HE-friendly variant starts its Gaussian kernel in its responsive range (see ModelConfig.attnInit). */
+export const HEFRIENDLY_ATTN_INIT = { qk: 0.5, out: 0.15 };
+
 export function modelConfig(variant: Variant, vocab: number): ModelConfig {
-  return { ...DEFAULT_CONFIG, vocab, variant };
+  return { ...DEFAULT_CONFIG, vocab, variant, ...(variant === 'hefriendly' ? { attnInit: HEFRIENDLY_ATTN_INIT } : {}) };
 }
 
 export function pretrainedFile(variant: Variant): string {

@@ -76,4 +76,19 @@ describe.each(['standard', 'hefriendly'] as Variant[])('gradients vs finite diff
       expect(outside).toBeGreaterThan(0);
       check(m, (b) => m.classify(ids, 0, b).loss, () => true);
     });
+  if (variant === 'hefriendly')
+    it('the penalty acts inside the interval, before the edge where the polynomial explodes', () => {
+      const m = new Model(tiny(variant), 13);
+      m.setMode('full');
+      m.ranges = {};
+      m.classify(ids, 0, false);
+      const r0 = m.ranges['pooler.tanh'];
+      const f = (0.95 * TANH_B) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
+      for (const v of ['head.wp', 'head.bp']) for (let i = 0; i < m.p(v).data.length; i++) m.p(v).data[i] *= f;
+      m.ranges = {};
+      m.penaltyLoss = 0;
+      m.classify(ids, 0, false);
+      expect(m.ranges['pooler.tanh'].outside).toBe(0);
+      expect(m.penaltyLoss).toBeGreaterThan(0);
+    });
 });
