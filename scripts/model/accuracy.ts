@@ -34,10 +34,15 @@ const VARIANTS: Variant[] = ['standard', 'hefriendly'];
 type FtMode = Exclude<Mode, 'pretrain' | 'frozen'>;
 const MODES: FtMode[] = ['full', 'lora'];
 export const HYPER = {
-  epochs: 4,
   batch: 16,
   /** learning rates tried with the primary seed; the first is the original protocol's */
   lrGrid: { full: [2e-3, 6e-3], lora: [1e-2, 3e-2] } as Record<FtMode, number[]>,
+  /**
+   * epoch counts tried with the primary seed (the first is the original protocol's). The learning
+   * rate is constant and each epoch's order depends only on (seed, epoch), so a longer run starts
+   * from the shorter run's last checkpoint: its first epochs are the same computation.
+   */
+  epochsGrid: { full: [4], lora: [4, 8] } as Record<FtMode, number[]>,
   loraRank: 2,
   /** primary seed (learning-rate selection, curves, shipped fine-tuned weights) */
   seed: 17,
@@ -51,31 +56,47 @@ export const HYPER = {
   extraSeedVariants: ['standard/full', 'hefriendly/lora'],
 };
 
-const suffixOf = (mode: FtMode, seed: number, lr: number) =>
-  `${seed === HYPER.seed ? '' : `-seed${seed}`}${lr === HYPER.lrGrid[mode][0] ? '' : `-lr${lr}`}`;
-const runFile = (task: string, variant: string, mode: FtMode, seed: number, lr: number) =>
-  path.join(RUNS, `${task}-${variant}-${mode}${suffixOf(mode, seed, lr)}.json`);
-const finalFile = (task: string, lr: number) => path.join(CKPT, `final-${task}-hefriendly-lora${suffixOf('lora', HYPER.seed, lr)}.ckpt`);
+/** one point of the hyper-parameter grid */
+interface Setting { lr: number; epochs: number }
+const gridOf = (mode: FtMode): Setting[] => HYPER.lrGrid[mode].flatMap((lr) => HYPER.epochsGrid[mode].map((epochs) => ({ lr, epochs })));
+const labelOf = (mode: FtMode, s: Setting) => `${s.lr}${HYPER.epochsGrid[mode].length > 1 ? `, ${s.epochs} ep` : ''}`;
+const suffixOf = (mode: FtMode, seed: number, s: Setting) =>
+  `${seed === HYPER.seed ? '' : `-seed${seed}`}${s.lr === HYPER.lrGrid[mode][0] ? '' : `-lr${s.lr}`}${s.epochs === HYPER.epochsGrid[mode][0] ? '' : `-ep${s.epochs}`}`;
+const runFile = (task: string, variant: string, mode: FtMode, seed: number, s: Setting) =>
+  path.join(RUNS, `${task}-${variant}-${mode}${suffixOf(mode, seed, s)}.json`);
+const ckptFile = (task: string, variant: string, mode: FtMode, seed: number, s: Setting) =>
+  path.join(CKPT, `ft-${task}-${variant}-${mode}${suffixOf(mode, seed, s)}.ckpt`);
+const finalFile = (task: string, s: Setting) => path.join(CKPT, `final-${task}-hefriendly-lora${suffixOf('lora', HYPER.seed, s)}.ckpt`);
 const shippedFile = (task: string) => path.join(ROOT, 'weights', `finetuned-${task}-hefriendly-lora.ckpt`);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type RunRecord = any;
 const readRun = (f: string): RunRecord | undefined => (fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined);
 
-/** The learning rate selected on validation with the primary seed (undefined until all grid runs exist). */
-function selectedLr(task: string, variant: Variant, mode: FtMode): number | undefined {
-  let best: { lr: number; val: number } | undefined;
-  for (const lr of HYPER.lrGrid[mode]) {
-    const r = readRun(runFile(task, variant, mode, HYPER.seed, lr));
+/** The setting selected on validation with the primary seed (undefined until all grid runs exist). */
+function selected(task: string, variant: Variant, mode: FtMode): Setting | undefined {
+  let best: { s: Setting; val: number } | undefined;
+  for (const s of gridOf(mode)) {
+    const r = readRun(runFile(task, variant, mode, HYPER.seed, s));
     if (!r) return undefined;
-    if (!best || r.bestValidation > best.val) best = { lr, val: r.bestValidation };
+    if (!best || r.bestValidation > best.val) best = { s, val: r.bestValidation };
   }
-  return best?.lr;
+  return best?.s;
 }
 
-function run(task: TaskName, variant: Variant, mode: FtMode, seed: number, lr: number): void {
-  const out = runFile(task, variant, mode, seed, lr);
+function run(task: TaskName, variant: Variant, mode: FtMode, seed: number, setting: Setting): void {
+  const out = runFile(task, variant, mode, seed, setting);
   if (fs.existsSync(out)) return;
+  const { lr, epochs } = setting;
+  const checkpoint = ckptFile(task, variant, mode, seed, setting);
+  // a longer run continues the same computation as the longest shorter one that left a checkpoint
+  const shorter = HYPER.epochsGrid[mode].filter((e) => e < epochs).reverse().map((e) => ckptFile(task, variant, mode, seed, { lr, epochs: e }));
+  const from = shorter.find((f) => fs.existsSync(f) && fs.existsSync(`${f}.best`));
+  const continued = !fs.existsSync(checkpoint) && from !== undefined;
+  if (continued) {
+    fs.copyFileSync(from, checkpoint);
+    fs.copyFileSync(`${from}.best`, `${checkpoint}.best`);
+  }
   const tok = getTokenizer();
   const t = loadTask(task);
   const { model, extra } = loadCheckpoint(pretrainedFile(variant));
@@ -87,24 +108,26 @@ function run(task: TaskName, variant: Variant, mode: FtMode, seed: number, lr: n
   model.ranges = {};
   const res = finetune(model, train, val, {
     mode,
-    epochs: HYPER.epochs,
+    epochs,
     batch: HYPER.batch,
     opt: { ...ADAMW_HE, lr },
     seed,
-    checkpoint: path.join(CKPT, `ft-${task}-${variant}-${mode}${suffixOf(mode, seed, lr)}.ckpt`),
+    checkpoint,
     evalEvery: Math.ceil(train.length / HYPER.batch / 4),
   });
   const trainRanges = model.ranges;
   const testAcc = evaluate(model, test);
   // keep the HE-friendly LoRA models of the primary seed; the selected one is shipped by report()
   if (variant === 'hefriendly' && mode === 'lora' && seed === HYPER.seed)
-    saveCheckpoint(finalFile(task, lr), model, undefined, { task, testAccuracy: testAcc, bestStep: res.bestStep });
+    saveCheckpoint(finalFile(task, setting), model, undefined, { task, testAccuracy: testAcc, bestStep: res.bestStep });
   const trainable = [...model.params.values()].filter((p) => p.trainable).reduce((a, p) => a + p.data.length, 0);
   const rec = {
     task, variant, mode, seed, testAccuracy: testAcc, bestValidation: res.bestVal, bestStep: res.bestStep,
     sizes: { train: train.length, validation: val.length, test: test.length }, trainableParams: trainable,
-    hyper: { epochs: HYPER.epochs, batch: HYPER.batch, loraRank: HYPER.loraRank, seed, lr, optimizer: ADAMW_HE }, seconds: (Date.now() - t0) / 1000,
+    hyper: { epochs, batch: HYPER.batch, loraRank: HYPER.loraRank, seed, lr, optimizer: ADAMW_HE }, seconds: (Date.now() - t0) / 1000,
     pretrained: (extra.provenance as { steps?: number })?.steps, ranges: trainRanges, curve: res.curve,
+    // ranges and seconds then cover only the continued epochs
+    ...(continued ? { continuedFrom: path.basename(from) } : {}),
   };
   fs.mkdirSync(RUNS, { recursive: true });
   fs.writeFileSync(out, JSON.stringify(rec, null, 1));
@@ -121,7 +144,7 @@ const meanSd = (xs: number[]) => {
 function report(): void {
   const rows: Row[] = [];
   const md: string[] = [];
-  md.push('| task | variant | original protocol: test acc., seed 17 (%) | validation per lr, seed 17 (%) | selected lr | test acc., seed 17, selected lr (%) | test acc. mean ± sd over seeds, selected lr (%) | seeds | gap to standard+full on the same seeds (points) |');
+  md.push('| task | variant | original protocol: test acc., seed 17 (%) | validation per lr (, epochs), seed 17 (%) | selected lr (, epochs) | test acc., seed 17, selected lr (%) | test acc. mean ± sd over seeds, selected lr (%) | seeds | gap to standard+full on the same seeds (points) |');
   md.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const verdicts: string[] = [];
   fs.mkdirSync(path.join(EXP, 'curves'), { recursive: true });
@@ -133,21 +156,22 @@ function report(): void {
     for (const variant of VARIANTS)
       for (const mode of MODES) {
         const name = `${variant}+${mode}`;
-        const grid = HYPER.lrGrid[mode];
+        const grid = gridOf(mode);
         const base = readRun(runFile(task, variant, mode, HYPER.seed, grid[0]));
         if (!base) continue;
         rows.push({ task, variant: name, metric: 'test accuracy, original protocol (%)', value: r2(100 * base.testAccuracy) });
-        const vals = grid.map((lr) => readRun(runFile(task, variant, mode, HYPER.seed, lr))).map((r) => (r ? (100 * r.bestValidation).toFixed(2) : '…'));
-        const lr = selectedLr(task, variant, mode);
+        const vals = grid.map((g) => readRun(runFile(task, variant, mode, HYPER.seed, g))).map((r) => (r ? (100 * r.bestValidation).toFixed(2) : '…'));
+        const sel = selected(task, variant, mode);
         let cells = ['…', '…', '…', '…', '…'];
-        if (lr !== undefined) {
-          const p = readRun(runFile(task, variant, mode, HYPER.seed, lr));
-          const recs = HYPER.seeds.map((s) => readRun(runFile(task, variant, mode, s, lr))).filter((r) => r);
+        if (sel !== undefined) {
+          const p = readRun(runFile(task, variant, mode, HYPER.seed, sel));
+          const recs = HYPER.seeds.map((s) => readRun(runFile(task, variant, mode, s, sel))).filter((r) => r);
           const accs = recs.map((r) => 100 * r.testAccuracy);
           const { m, sd } = meanSd(accs);
           primary[name] = 100 * p.testAccuracy;
           mean[name] = m;
-          rows.push({ task, variant: name, metric: 'selected learning rate', value: lr });
+          rows.push({ task, variant: name, metric: 'selected learning rate', value: sel.lr });
+          rows.push({ task, variant: name, metric: 'selected epochs', value: sel.epochs });
           rows.push({ task, variant: name, metric: 'best validation accuracy (%)', value: r2(100 * p.bestValidation) });
           rows.push({ task, variant: name, metric: 'test accuracy (%)', value: r2(100 * p.testAccuracy) });
           rows.push({ task, variant: name, metric: 'test accuracy, mean over seeds (%)', value: r2(m) });
@@ -157,11 +181,11 @@ function report(): void {
           // gap on matched seeds: standard+full's mean over the same seeds as this variant
           const ref = recs.map((r) => refBySeed.get(r.seed ?? HYPER.seed));
           const gap = name !== 'standard+full' && ref.every((x) => x !== undefined) ? (meanSd(ref as number[]).m - m).toFixed(2) : '–';
-          cells = [`${lr}`, (100 * p.testAccuracy).toFixed(2), accs.length > 1 ? `${m.toFixed(2)} ± ${sd.toFixed(2)}` : m.toFixed(2), recs.map((r) => r.seed ?? HYPER.seed).join(', '), gap];
-          series.push({ name: `${name} (lr ${lr})`, points: p.curve.map((c: { step: number; val: number }) => [c.step, 100 * c.val] as [number, number]) });
-          if (variant === 'hefriendly' && mode === 'lora' && fs.existsSync(finalFile(task, lr))) fs.copyFileSync(finalFile(task, lr), shippedFile(task));
+          cells = [labelOf(mode, sel), (100 * p.testAccuracy).toFixed(2), accs.length > 1 ? `${m.toFixed(2)} ± ${sd.toFixed(2)}` : m.toFixed(2), recs.map((r) => r.seed ?? HYPER.seed).join(', '), gap];
+          series.push({ name: `${name} (lr ${labelOf(mode, sel)})`, points: p.curve.map((c: { step: number; val: number }) => [c.step, 100 * c.val] as [number, number]) });
+          if (variant === 'hefriendly' && mode === 'lora' && fs.existsSync(finalFile(task, sel))) fs.copyFileSync(finalFile(task, sel), shippedFile(task));
         }
-        md.push(`| ${task} | ${name} | ${(100 * base.testAccuracy).toFixed(2)} | ${grid.map((g, i) => `${g}: ${vals[i]}`).join('; ')} | ${cells.join(' | ')} |`);
+        md.push(`| ${task} | ${name} | ${(100 * base.testAccuracy).toFixed(2)} | ${grid.map((g, i) => `${labelOf(mode, g)}: ${vals[i]}`).join('; ')} | ${cells.join(' | ')} |`);
       }
     if (mean['standard+full'] !== undefined && mean['hefriendly+lora'] !== undefined) {
       const gapP = primary['standard+full'] - primary['hefriendly+lora'];
@@ -200,11 +224,11 @@ if (!process.argv.includes('--report'))
         for (const mode of MODES) {
           if ((only && only !== `${variant}/${mode}`) || (arg('variant') && arg('variant') !== variant)) continue;
           if (seed !== HYPER.seed && !HYPER.extraSeedVariants.includes(`${variant}/${mode}`)) continue;
-          if (seed === HYPER.seed) for (const lr of HYPER.lrGrid[mode]) run(task, variant, mode, seed, lr);
+          if (seed === HYPER.seed) for (const g of gridOf(mode)) run(task, variant, mode, seed, g);
           else {
-            const lr = selectedLr(task, variant, mode);
-            if (lr === undefined) throw new Error(`run seed ${HYPER.seed} of ${task} ${variant}/${mode} first (it selects the learning rate)`);
-            run(task, variant, mode, seed, lr);
+            const sel = selected(task, variant, mode);
+            if (sel === undefined) throw new Error(`run seed ${HYPER.seed} of ${task} ${variant}/${mode} first (it selects the learning rate and epochs)`);
+            run(task, variant, mode, seed, sel);
           }
         }
 if ((!arg('task') && !arg('variant') && !only && !arg('seed')) || process.argv.includes('--report')) report();

@@ -60,35 +60,31 @@ describe.each(['standard', 'hefriendly'] as Variant[])('gradients vs finite diff
     m.setMode('pretrain');
     check(m, (b) => m.mlm(ids, [1, 3], [5, 11], b).loss, () => true);
   });
-  if (variant === 'hefriendly')
-    it('interval penalties (inputs pushed outside the approximation intervals)', () => {
-      const m = new Model({ ...tiny(variant), penalty: 0.05 }, 13);
-      m.setMode('full');
-      m.ranges = {};
-      m.classify(ids, 0, false);
-      // scale the pooler so its largest tanh input lies 5% outside [-TANH_B, TANH_B]
-      const r0 = m.ranges['pooler.tanh'];
-      const f = (1.05 * TANH_B) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
-      for (const v of ['head.wp', 'head.bp']) for (let i = 0; i < m.p(v).data.length; i++) m.p(v).data[i] *= f;
-      m.ranges = {};
-      m.classify(ids, 0, false);
-      const outside = m.ranges['pooler.tanh'].outside;
-      expect(outside).toBeGreaterThan(0);
-      check(m, (b) => m.classify(ids, 0, b).loss, () => true);
-    });
-  if (variant === 'hefriendly')
-    it('the penalty acts inside the interval, before the edge where the polynomial explodes', () => {
-      const m = new Model(tiny(variant), 13);
+  if (variant === 'hefriendly') {
+    /** a model whose largest pooler tanh input is `fraction` of TANH_B, its ranges reset */
+    const poolerAt = (fraction: number, penalty: number): Model => {
+      const m = new Model({ ...tiny(variant), penalty }, 13);
       m.setMode('full');
       m.ranges = {};
       m.classify(ids, 0, false);
       const r0 = m.ranges['pooler.tanh'];
-      const f = (0.95 * TANH_B) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
+      const f = (fraction * TANH_B) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
       for (const v of ['head.wp', 'head.bp']) for (let i = 0; i < m.p(v).data.length; i++) m.p(v).data[i] *= f;
       m.ranges = {};
       m.penaltyLoss = 0;
+      return m;
+    };
+    it('interval penalties (inputs pushed outside the approximation intervals)', () => {
+      const m = poolerAt(1.05, 0.05);
+      m.classify(ids, 0, false);
+      expect(m.ranges['pooler.tanh'].outside).toBeGreaterThan(0);
+      check(m, (b) => m.classify(ids, 0, b).loss, () => true);
+    });
+    it('the penalty acts inside the interval, before the edge where the polynomial explodes', () => {
+      const m = poolerAt(0.95, 0.1);
       m.classify(ids, 0, false);
       expect(m.ranges['pooler.tanh'].outside).toBe(0);
       expect(m.penaltyLoss).toBeGreaterThan(0);
     });
+  }
 });
