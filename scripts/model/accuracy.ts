@@ -42,7 +42,7 @@ export const HYPER = {
    * rate is constant and each epoch's order depends only on (seed, epoch), so a longer run starts
    * from the shorter run's last checkpoint: its first epochs are the same computation.
    */
-  epochsGrid: { full: [4], lora: [4, 8] } as Record<FtMode, number[]>,
+  epochsGrid: { full: [4, 8], lora: [4, 8] } as Record<FtMode, number[]>,
   loraRank: 2,
   /** primary seed (learning-rate selection, curves, shipped fine-tuned weights) */
   seed: 17,
