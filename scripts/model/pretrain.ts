@@ -1,7 +1,7 @@
 /**
  * Masked-LM pretraining of the small encoder (one variant), resumable.
  *   node --import tsx scripts/model/pretrain.ts --variant standard|hefriendly [--steps N] [--batch B]
- *     [--lr x] [--seed n] [--penalty λ] [--out file.ckpt]
+ *     [--lr x] [--seed n] [--penalty λ] [--mass-floor m] [--mass-weight λ] [--out file.ckpt]
  * Writes weights/pretrained-<variant>.ckpt (or --out; + .json curve) and keeps its running
  * checkpoint in checkpoints/model/ (resumed if present).
  */
@@ -28,6 +28,8 @@ const tasks = TASKS.map((t) => loadTask(t));
 const tok = getTokenizer(tasks);
 const cfg = modelConfig(variant, tok.size);
 cfg.penalty = Number(arg('penalty', String(cfg.penalty)));
+if (cfg.attnMassFloor)
+  cfg.attnMassFloor = { floor: Number(arg('mass-floor', String(cfg.attnMassFloor.floor))), weight: Number(arg('mass-weight', String(cfg.attnMassFloor.weight))) };
 const corpus = pretrainCorpus(tok, tasks, cfg.maxLen);
 process.stderr.write(`corpus: ${corpus.length} sequences, ${corpus.reduce((a, s) => a + s.length, 0)} tokens; vocab ${tok.size}\n`);
 const model = new Model(cfg, seed);
@@ -35,7 +37,7 @@ const ckdir = path.join(ROOT, 'checkpoints', 'model');
 const t0 = Date.now();
 const { curve } = pretrain(model, corpus, { steps, batch, lr, warmup: Math.min(100, steps / 10), maskProb: 0.15, seed, checkpoint: path.join(ckdir, `pretrain-${path.basename(out)}`), every: 50 });
 model.setMode('frozen');
-const info = { variant, steps, batch, lr, seed, penalty: cfg.penalty, attnInit: cfg.attnInit, corpusSequences: corpus.length, seconds: (Date.now() - t0) / 1000, ranges: model.ranges, final: curve[curve.length - 1] };
+const info = { variant, steps, batch, lr, seed, penalty: cfg.penalty, attnInit: cfg.attnInit, attnMassFloor: cfg.attnMassFloor, corpusSequences: corpus.length, seconds: (Date.now() - t0) / 1000, ranges: model.ranges, final: curve[curve.length - 1] };
 saveCheckpoint(out, model, undefined, { provenance: info });
 fs.writeFileSync(out.replace(/\.ckpt$/, '.json'), JSON.stringify({ ...info, curve }, null, 1));
 process.stderr.write(`wrote ${out}\n`);

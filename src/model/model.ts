@@ -37,6 +37,20 @@ export interface ModelConfig {
    * attention output at the size a softmax's would have. Absent: 1, 1.
    */
   attnInit?: { qk: number; out: number };
+  /**
+   * Pretraining only (hefriendly): a penalty weight * max(0, log(floor / m))^2 on every query row
+   * whose attention mass m = sum_j S_ij falls below `floor`. Without it a layer's kernel can drift to
+   * a mass near 0, where its gradient (proportional to the mass) vanishes and the layer stays off for
+   * good, leaving LoRA on its W_Q, W_K, W_V nothing to adapt. In log form the push does not vanish
+   * with the mass. Fine-tuning and inference never compute it.
+   */
+  attnMassFloor?: { floor: number; weight: number };
+  /**
+   * The loss gradient softmax - one-hot from the polynomial softmax (P.softmaxApprox: centred
+   * logits, Chebyshev exp and inverse) that the encrypted pipeline runs; the centred logits are
+   * tracked and kept inside [-LOSS_B, LOSS_B] by the interval penalty. Absent: exact softmax.
+   */
+  approxLossSoftmax?: boolean;
 }
 
 export const DEFAULT_CONFIG: Omit<ModelConfig, 'vocab' | 'variant'> = {
@@ -300,6 +314,7 @@ export class Model {
           S[i * n + j] = P.expPoly(a);
           dS[i * n + j] = P.expPolyDeriv(a);
         }
+      if (this.mode === 'pretrain' && this.cfg.attnMassFloor) this.massFloorPenalty(S, dS, pen, n);
     } else {
       const sc = mmBt(q, k, n, dh, n, true, true);
       const c = 1 / Math.sqrt(dh);
@@ -318,6 +333,20 @@ export class Model {
     }
     const out = mm(S, v, n, n, dh, true, true);
     return { out, cache: { q, k, v, S, dS, pen } };
+  }
+
+  /** Adds the attention-mass floor penalty of each row (ModelConfig.attnMassFloor) and its d/d arg into pen. */
+  private massFloorPenalty(S: Float64Array, dS: Float64Array, pen: Float64Array, n: number): void {
+    const { floor, weight } = this.cfg.attnMassFloor!;
+    for (let i = 0; i < n; i++) {
+      let mass = 0;
+      for (let j = 0; j < n; j++) mass += S[i * n + j];
+      const short = Math.log(floor / mass);
+      if (short <= 0) continue;
+      this.penaltyLoss += weight * short * short;
+      const dMass = (-2 * weight * short) / mass; // d penalty / d S_ij, the same for every j
+      for (let j = 0; j < n; j++) pen[i * n + j] += dMass * dS[i * n + j];
+    }
   }
 
   private attnHeadBackward(dout: Float64Array, c: { q: Float64Array; k: Float64Array; v: Float64Array; S: Float64Array; dS: Float64Array; pen: Float64Array }, n: number, dh: number) {
@@ -482,6 +511,30 @@ export class Model {
   }
 
   // ------------------------------------------------------------------------------------------
+  /**
+   * Class probabilities of the loss, exact or polynomial (ModelConfig.approxLossSoftmax), and the
+   * interval penalty's gradient w.r.t. the logits (zero for the exact softmax).
+   */
+  private lossSoftmax(logits: Float64Array): { pr: Float64Array; pen: Float64Array } {
+    const C = logits.length;
+    const pen = new Float64Array(C);
+    if (this.cfg.approxLossSoftmax) {
+      countNonlin('loss softmax(poly)', C);
+      const z = P.centredLogits(logits);
+      // d z_c / d logit_k = [c = k] - 1/C, so the penalty gradient is centred as well
+      for (let c = 0; c < C; c++) pen[c] = this.track('loss.logit', z[c], -P.LOSS_B, P.LOSS_B, P.PENALTY_INTERVAL.lossLogit);
+      return { pr: P.softmaxApprox(z), pen: P.centredLogits(pen) };
+    }
+    countNonlin('loss softmax', C);
+    let mx = -Infinity;
+    for (let c = 0; c < C; c++) mx = Math.max(mx, logits[c]);
+    let s = 0;
+    const pr = new Float64Array(C);
+    for (let c = 0; c < C; c++) s += pr[c] = Math.exp(logits[c] - mx);
+    for (let c = 0; c < C; c++) pr[c] /= s;
+    return { pr, pen };
+  }
+
   /** Classification: loss (cross-entropy) and backward when label given. */
   classify(ids: number[], label?: number, backward = false): { logits: Float64Array; loss: number } {
     const { dim: D, numLabels: C } = this.cfg;
@@ -510,17 +563,12 @@ export class Model {
     for (let c = 0; c < C; c++) logits[c] += bc[c];
     if (label === undefined) return { logits, loss: 0 };
     // cross-entropy; gradient softmax - onehot
-    countNonlin('loss softmax', C);
-    let mx = -Infinity;
-    for (let c = 0; c < C; c++) mx = Math.max(mx, logits[c]);
-    let s = 0;
-    const pr = new Float64Array(C);
-    for (let c = 0; c < C; c++) s += pr[c] = Math.exp(logits[c] - mx);
-    for (let c = 0; c < C; c++) pr[c] /= s;
+    const { pr, pen: logitPen } = this.lossSoftmax(logits);
     const loss = -Math.log(Math.max(pr[label], 1e-300));
     if (!backward) return { logits, loss };
     const dlog = pr;
     dlog[label] -= 1;
+    for (let c = 0; c < C; c++) dlog[c] += logitPen[c];
     const Wc = this.p('head.wc');
     const Bc = this.p('head.bc');
     if (Wc.trainable) mmAt(z, dlog, 1, D, C, true, true, Wc.grad, true);

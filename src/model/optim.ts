@@ -25,6 +25,12 @@ export const ADAMW_HE: Omit<AdamWOptions, 'lr'> = { beta1: 0.9, beta2: 0.99, eps
 export class AdamW {
   opts: AdamWOptions;
   t = 0;
+  /**
+   * With approxInvSqrt: how many updates had v + eps above the approximation's interval and were
+   * clamped to its top. The encrypted pipeline cannot clamp, so a run that counts 0 here did
+   * exactly what it would do.
+   */
+  clamped = 0;
   private m = new Map<string, Float64Array>();
   private v = new Map<string, Float64Array>();
 
@@ -80,6 +86,7 @@ export class AdamW {
       m[i] = b1 * m[i] + (1 - b1) * g;
       v[i] = b2 * v[i] + (1 - b2) * g * g;
       const s = v[i] / c2 + eps;
+      if (approx && s * k > ISQ_HI) this.clamped++;
       const inv = approx ? invSqrtApprox(Math.min(s * k, ISQ_HI)) * Math.sqrt(k) : 1 / Math.sqrt(s);
       p.data[i] = p.data[i] * (1 - lr * decay) - (lr * (m[i] / c1)) * inv;
     }

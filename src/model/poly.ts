@@ -170,6 +170,40 @@ export const TANH_CHEB = chebFit(Math.tanh, -TANH_B, TANH_B, TANH_DEGREE);
 export const tanhApprox = (x: number): number => chebEval(TANH_CHEB, x);
 export const tanhApproxDeriv = (x: number): number => chebDeriv(TANH_CHEB, x);
 
+// ---------------------------------------------------------------------------------------------
+// Softmax for the loss gradient (softmax - one-hot), after the authors' Chebyshev exp and inverse.
+// The logits are centred by their mean (a linear step), so the largest is >= 0 and the sum of the
+// exponentials is >= 1. exp: Chebyshev degree LOSS_EXP_DEGREE on [-LOSS_B, LOSS_B]; 1/sum:
+// Chebyshev degree LOSS_INV_DEGREE on [1, LOSS_MAX_CLASSES e^LOSS_B], then LOSS_INV_NEWTON Newton
+// steps y <- y (2 - s y), each of which squares the relative error.
+export const LOSS_B = 4;
+export const LOSS_MAX_CLASSES = 4;
+export const LOSS_EXP_DEGREE = 15;
+export const LOSS_INV_DEGREE = 63;
+export const LOSS_INV_NEWTON = 2;
+/** stated max absolute error of each probability of softmaxApprox (centred logits in [-LOSS_B, LOSS_B]) */
+export const LOSS_SOFTMAX_MAX_ERR = 1e-7;
+export const LOSS_EXP_CHEB = chebFit(Math.exp, -LOSS_B, LOSS_B, LOSS_EXP_DEGREE);
+export const LOSS_INV_CHEB = chebFit((s) => 1 / s, 1, LOSS_MAX_CLASSES * Math.exp(LOSS_B), LOSS_INV_DEGREE);
+
+/** logits minus their mean: the inputs of the loss exp, which must lie in [-LOSS_B, LOSS_B] */
+export function centredLogits(logits: Float64Array): Float64Array {
+  let mean = 0;
+  for (const v of logits) mean += v / logits.length;
+  return logits.map((v) => v - mean);
+}
+
+/** softmax of (at most LOSS_MAX_CLASSES) logits from already centred logits, by polynomials only */
+export function softmaxApprox(centred: Float64Array): Float64Array {
+  if (centred.length > LOSS_MAX_CLASSES) throw new RangeError(`softmaxApprox: ${centred.length} classes > LOSS_MAX_CLASSES (${LOSS_MAX_CLASSES})`);
+  const e = centred.map((z) => chebEval(LOSS_EXP_CHEB, z));
+  let sum = 0;
+  for (const v of e) sum += v;
+  let inv = chebEval(LOSS_INV_CHEB, sum);
+  for (let i = 0; i < LOSS_INV_NEWTON; i++) inv = inv * (2 - sum * inv);
+  return e.map((v) => v * inv);
+}
+
 /** The approximation table (for docs and the native pipeline). */
 export function exportPolys(): Record<string, unknown> {
   return {
@@ -191,6 +225,18 @@ export function exportPolys(): Record<string, unknown> {
       maxAbsErr: RELU_MAX_ERR,
     },
     tanh: { form: 'chebyshev', interval: [-TANH_B, TANH_B], degree: TANH_DEGREE, cheb: Array.from(TANH_CHEB.c), maxAbsErr: TANH_MAX_ERR },
+    lossSoftmax: {
+      form: 'z = logits - mean; e = cheb_exp(z); s = sum e; y = cheb_inv(s); Newton y <- y(2 - s y); e y',
+      interval: [-LOSS_B, LOSS_B],
+      maxClasses: LOSS_MAX_CLASSES,
+      expDegree: LOSS_EXP_DEGREE,
+      expCheb: Array.from(LOSS_EXP_CHEB.c),
+      invInterval: [LOSS_INV_CHEB.a, LOSS_INV_CHEB.b],
+      invDegree: LOSS_INV_DEGREE,
+      invCheb: Array.from(LOSS_INV_CHEB.c),
+      newton: LOSS_INV_NEWTON,
+      maxAbsErr: LOSS_SOFTMAX_MAX_ERR,
+    },
   };
 }
 
@@ -205,4 +251,5 @@ export const PENALTY_INTERVAL = {
   gaussExp: [0.9 * EXP_LO, EXP_HI],
   relu: [-0.9 * RELU_B, 0.9 * RELU_B],
   tanh: [-0.9 * TANH_B, 0.9 * TANH_B],
+  lossLogit: [-0.9 * LOSS_B, 0.9 * LOSS_B],
 } as const;

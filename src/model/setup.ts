@@ -16,8 +16,12 @@ export type TaskName = (typeof TASKS)[number];
 /** The HE-friendly variant starts its Gaussian kernel in its responsive range (see ModelConfig.attnInit). */
 export const HEFRIENDLY_ATTN_INIT = { qk: 0.5, out: 0.15 };
 
+/** Pretraining keeps every HE-friendly attention row's mass above this floor (see ModelConfig.attnMassFloor). */
+export const HEFRIENDLY_MASS_FLOOR = { floor: 0.5, weight: 0.05 };
+
 export function modelConfig(variant: Variant, vocab: number): ModelConfig {
-  return { ...DEFAULT_CONFIG, vocab, variant, ...(variant === 'hefriendly' ? { attnInit: HEFRIENDLY_ATTN_INIT } : {}) };
+  const he = variant === 'hefriendly' ? { attnInit: HEFRIENDLY_ATTN_INIT, attnMassFloor: HEFRIENDLY_MASS_FLOOR } : {};
+  return { ...DEFAULT_CONFIG, vocab, variant, ...he };
 }
 
 export function pretrainedFile(variant: Variant): string {

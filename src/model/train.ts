@@ -136,7 +136,7 @@ export function evaluate(model: Model, data: Encoded[]): number {
 }
 
 /** Fine-tune; returns the validation-best parameters' test accuracy and the curves. */
-export function finetune(model: Model, train: Encoded[], val: Encoded[], o: FinetuneOptions): { curve: CurvePoint[]; bestVal: number; bestStep: number } {
+export function finetune(model: Model, train: Encoded[], val: Encoded[], o: FinetuneOptions): { curve: CurvePoint[]; bestVal: number; bestStep: number; optimizerClamped: number } {
   model.setMode(o.mode);
   const opt = new AdamW(o.opt);
   let curve: CurvePoint[] = [];
@@ -151,6 +151,7 @@ export function finetune(model: Model, train: Encoded[], val: Encoded[], o: Fine
     if (ck.optState) opt.restore(ck.optState.header as any, ck.optState.moments);
     startStep = Number(ck.extra.step ?? 0);
     curve = (ck.extra.curve as CurvePoint[]) ?? [];
+    opt.clamped = Number(ck.extra.optimizerClamped ?? 0);
     const bp = ck.extra.best as { val: number; step: number } | undefined;
     if (bp && fs.existsSync(`${o.checkpoint}.best`)) {
       const bk = loadCheckpoint(`${o.checkpoint}.best`);
@@ -182,11 +183,11 @@ export function finetune(model: Model, train: Encoded[], val: Encoded[], o: Fine
         best = { val: va, step: step + 1, params: new Map([...model.params.values()].filter((p) => p.trainable).map((p) => [p.name, p.data.slice()])) };
         if (o.checkpoint) saveCheckpoint(`${o.checkpoint}.best`, model, undefined, { step: step + 1 });
       }
-      if (o.checkpoint) saveCheckpoint(o.checkpoint, model, opt, { step: step + 1, curve, best: { val: best.val, step: best.step } });
+      if (o.checkpoint) saveCheckpoint(o.checkpoint, model, opt, { step: step + 1, curve, best: { val: best.val, step: best.step }, optimizerClamped: opt.clamped });
     }
     const last = curve[curve.length - 1];
     prog.tick(step + 1, last ? `loss ${last.loss.toFixed(3)} val ${last.val.toFixed(3)}` : '');
   }
   for (const [name, d] of best.params) model.p(name).data.set(d);
-  return { curve, bestVal: best.val, bestStep: best.step };
+  return { curve, bestVal: best.val, bestStep: best.step, optimizerClamped: opt.clamped };
 }

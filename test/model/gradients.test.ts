@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Model, ModelConfig, Mode, Variant } from '../../src/model/model';
 import { mulberry32 } from '../../src/model/rng';
-import { TANH_B } from '../../src/model/poly';
+import { LOSS_B, LOSS_SOFTMAX_MAX_ERR, TANH_B } from '../../src/model/poly';
 
 function tiny(variant: Variant): ModelConfig {
   return { vocab: 23, dim: 8, heads: 2, layers: 2, ffn: 12, maxLen: 7, variant, numLabels: 3, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 };
@@ -79,6 +79,53 @@ describe.each(['standard', 'hefriendly'] as Variant[])('gradients vs finite diff
       m.classify(ids, 0, false);
       expect(m.ranges['pooler.tanh'].outside).toBeGreaterThan(0);
       check(m, (b) => m.classify(ids, 0, b).loss, () => true);
+    });
+    it('attention-mass floor penalty: its gradient, and only in pretraining', () => {
+      // a floor of 50 exceeds every row's mass here (at most n = 6 keys), so every row is penalised
+      const m = new Model({ ...tiny(variant), attnMassFloor: { floor: 50, weight: 0.3 } }, 12);
+      m.setMode('pretrain');
+      check(m, (b) => m.mlm(ids, [1, 3], [5, 11], b).loss, () => true);
+      m.penaltyLoss = 0;
+      m.mlm(ids, [1, 3], [5, 11], false);
+      expect(m.penaltyLoss).toBeGreaterThan(0);
+      m.setMode('full');
+      m.penaltyLoss = 0;
+      m.classify(ids, 0, false);
+      expect(m.penaltyLoss).toBe(0);
+    });
+    it('polynomial loss softmax: gradients, including the penalty on centred logits outside their interval', () => {
+      const m = new Model({ ...tiny(variant), approxLossSoftmax: true }, 14);
+      m.setMode('full');
+      randomize(m, (n) => n === 'head.bc');
+      m.classify(ids, 0, false);
+      // the logits are linear in (W_c, b_c): scale both so the largest centred logit is 1.05 LOSS_B
+      const r0 = m.ranges['loss.logit'];
+      const f = (1.05 * LOSS_B) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
+      for (const v of ['head.wc', 'head.bc']) for (let i = 0; i < m.p(v).data.length; i++) m.p(v).data[i] *= f;
+      m.ranges = {};
+      m.classify(ids, 0, false);
+      expect(m.ranges['loss.logit'].outside).toBeGreaterThan(0);
+      check(m, (b) => m.classify(ids, 0, b).loss, () => true);
+    });
+    it('polynomial loss softmax: gradients within the stated error of the exact softmax', () => {
+      const grads = (approxLossSoftmax: boolean) => {
+        const m = new Model({ ...tiny(variant), approxLossSoftmax }, 15);
+        m.setMode('lora');
+        randomize(m, (n) => n.includes('loraB') || n.startsWith('head.wc'));
+        m.zeroGrad();
+        m.classify(ids, 2, true);
+        expect(m.penaltyLoss).toBe(0); // logits inside the interval
+        return [...m.params.values()].filter((p) => p.trainable).map((p) => Array.from(p.grad));
+      };
+      const [exact, approx] = [grads(false), grads(true)];
+      let scale = 0;
+      let diff = 0;
+      exact.flat().forEach((g, i) => {
+        scale = Math.max(scale, Math.abs(g));
+        diff = Math.max(diff, Math.abs(g - approx.flat()[i]));
+      });
+      expect(scale).toBeGreaterThan(1e-3);
+      expect(diff).toBeLessThan(10 * LOSS_SOFTMAX_MAX_ERR * scale);
     });
     it('the penalty acts inside the interval, before the edge where the polynomial explodes', () => {
       const m = poolerAt(0.95, 0.1);

@@ -30,6 +30,23 @@ describe('polynomial approximations stay within their stated error on their inte
   it('tanh by Chebyshev on [-TANH_B, TANH_B]', () => {
     expect(maxErr(P.tanhApprox, Math.tanh, -P.TANH_B, P.TANH_B)).toBeLessThan(P.TANH_MAX_ERR);
   });
+  it('loss softmax by Chebyshev exp and inverse, on fresh random centred logits (2 to LOSS_MAX_CLASSES classes)', () => {
+    let m = 0;
+    let tried = 0;
+    for (let C = 2; C <= P.LOSS_MAX_CLASSES; C++)
+      for (let t = 0; t < 20000; t++) {
+        const z = P.centredLogits(new Float64Array(C).map(() => (2 * Math.random() - 1) * P.LOSS_B));
+        if (z.some((v) => Math.abs(v) > P.LOSS_B)) continue;
+        tried++;
+        const mx = Math.max(...z);
+        const e = z.map((v) => Math.exp(v - mx));
+        const sum = e.reduce((a, b) => a + b, 0);
+        P.softmaxApprox(z).forEach((p, i) => (m = Math.max(m, Math.abs(p - e[i] / sum))));
+      }
+    expect(tried).toBeGreaterThan(30000);
+    expect(m).toBeLessThan(P.LOSS_SOFTMAX_MAX_ERR);
+    expect(() => P.softmaxApprox(new Float64Array(P.LOSS_MAX_CLASSES + 1))).toThrow(RangeError);
+  });
   it('derivatives of the approximations match finite differences', () => {
     const h = 1e-6;
     const fd = (f: (x: number) => number, x: number) => (f(x + h) - f(x - h)) / (2 * h);
@@ -40,7 +57,7 @@ describe('polynomial approximations stay within their stated error on their inte
   });
   it('exportPolys lists every approximation with interval and stated error', () => {
     const e = P.exportPolys() as Record<string, { interval: number[] }>;
-    expect(Object.keys(e).sort()).toEqual(['exp', 'invSqrt', 'relu', 'tanh']);
+    expect(Object.keys(e).sort()).toEqual(['exp', 'invSqrt', 'lossSoftmax', 'relu', 'tanh']);
     for (const v of Object.values(e)) expect(v.interval.length).toBe(2);
   });
 });
