@@ -150,7 +150,8 @@ export function finetune(model: Model, train: Encoded[], val: Encoded[], o: Fine
     for (const p of ck.model.params.values()) model.p(p.name).data.set(p.data);
     if (ck.optState) opt.restore(ck.optState.header as any, ck.optState.moments);
     startStep = Number(ck.extra.step ?? 0);
-    curve = (ck.extra.curve as CurvePoint[]) ?? [];
+    // JSON stores a diverged run's NaN losses as null
+    curve = ((ck.extra.curve as CurvePoint[]) ?? []).map((c) => ({ ...c, loss: c.loss ?? NaN }));
     opt.clamped = Number(ck.extra.optimizerClamped ?? 0);
     const bp = ck.extra.best as { val: number; step: number } | undefined;
     if (bp && fs.existsSync(`${o.checkpoint}.best`)) {
@@ -187,6 +188,11 @@ export function finetune(model: Model, train: Encoded[], val: Encoded[], o: Fine
     }
     const last = curve[curve.length - 1];
     prog.tick(step + 1, last ? `loss ${last.loss.toFixed(3)} val ${last.val.toFixed(3)}` : '');
+    // NaN weights stay NaN: later steps cannot change the result, whose best validation point stands
+    if (Number.isNaN(last?.loss) && [...model.params.values()].some((p) => p.trainable && p.data.some(Number.isNaN))) {
+      if (!o.quiet) process.stderr.write(`\nweights are NaN after step ${step + 1}: the run stops; its best validation point is kept\n`);
+      break;
+    }
   }
   for (const [name, d] of best.params) model.p(name).data.set(d);
   return { curve, bestVal: best.val, bestStep: best.step, optimizerClamped: opt.clamped };

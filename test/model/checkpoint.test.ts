@@ -60,6 +60,31 @@ describe('checkpoints', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a diverged run (NaN weights) stops, keeps its best point, and a continuation of it resumes and stops', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clm-'));
+    const train = toyData(24, 1);
+    const val = toyData(8, 2);
+    const opts = { mode: 'full' as const, epochs: 2, batch: 4, opt: { ...ADAMW_HE, lr: 1e-2 }, seed: 3, quiet: true, evalEvery: 2, checkpoint: path.join(dir, 'd.ckpt') };
+    const m = new Model(cfg, 9);
+    m.setMode('full');
+    // 2 healthy steps, then a weight becomes NaN: every later loss and update is NaN
+    const first = finetune(m, train, val, { ...opts, epochs: 1 / 3 });
+    expect(first.curve.length).toBe(1);
+    const ck = loadCheckpoint(opts.checkpoint);
+    ck.model.p('L0.wq').data[0] = NaN;
+    saveCheckpoint(opts.checkpoint, ck.model, undefined, ck.extra);
+    const res = finetune(new Model(cfg, 9), train, val, opts);
+    expect(res.curve.length).toBe(2); // stopped at the first evaluation after the NaN, not after 12 steps
+    expect(Number.isNaN(res.curve[1].loss)).toBe(true);
+    expect(res.bestStep).toBe(2);
+    // the curve went through JSON (NaN -> null); a continuation reads it back and stops after one step
+    const again = finetune(new Model(cfg, 9), train, val, opts);
+    expect(again.curve.length).toBe(2);
+    expect(Number.isNaN(again.curve[1].loss)).toBe(true);
+    expect(again.bestStep).toBe(2);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it.skipIf(!fs.existsSync(pretrainedFile('hefriendly')))('the shipped pretrained and fine-tuned checkpoints reload bit-identically', () => {
     const files = [pretrainedFile('standard'), pretrainedFile('hefriendly'), ...['spam', 'genre'].map((t) => path.join(WEIGHTS, `finetuned-${t}-hefriendly-lora.ckpt`))];
     for (const [v, f] of files.entries()) {
