@@ -2,24 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { Model } from '../../src/model/model';
 import { ADAMW_HE, AdamW } from '../../src/model/optim';
 import { ISQ_MAX_REL_ERR } from '../../src/model/poly';
+import { mulberry32 } from '../../src/model/rng';
 
 const tiny = () => new Model({ vocab: 23, dim: 8, heads: 2, layers: 2, ffn: 12, maxLen: 7, variant: 'hefriendly', numLabels: 2, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 }, 5);
 
 /**
- * The parameter changes of `steps` AdamW-HE steps (no weight decay, so one step's change is
- * lr m / sqrt(v + eps) alone), fed the same fresh random gradients of size up to `gradScale`.
+ * The parameter changes of one AdamW-HE step (no weight decay, so the change is lr m / sqrt(v + eps)
+ * alone), fed fresh random gradients of size up to `gradScale`, the same for both optimizers.
  */
-function updates(approxInvSqrt: boolean, gradScale: number, seed: number, steps = 1) {
+function updates(approxInvSqrt: boolean, gradScale: number, seed: number) {
   const m = tiny();
   m.setMode('lora');
   const opt = new AdamW({ ...ADAMW_HE, weightDecay: 0, lr: 1e-2, approxInvSqrt });
   const before = [...m.params.values()].map((p) => p.data.slice());
-  let state = seed;
-  const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-  for (let s = 0; s < steps; s++) {
-    for (const p of m.params.values()) for (let i = 0; i < p.grad.length; i++) p.grad[i] = gradScale * rand();
-    opt.step(m, 1);
-  }
+  const rng = mulberry32(seed);
+  for (const p of m.params.values()) for (let i = 0; i < p.grad.length; i++) p.grad[i] = gradScale * (2 * rng() - 1);
+  opt.step(m, 1);
   return { delta: [...m.params.values()].flatMap((p, k) => Array.from(p.data, (x, i) => x - before[k][i])), clamped: opt.clamped };
 }
 
