@@ -13,10 +13,12 @@ import { AdamW, ADAMW_HE } from '../../src/model/optim';
 import { ROOT } from '../../src/model/setup';
 
 function measure(cfg: ModelConfig, mode: Exclude<Mode, 'pretrain'>) {
-  const m = new Model(cfg, 1);
+  // the HE-friendly step as the encrypted pipeline runs it: polynomial loss softmax and optimizer 1/sqrt
+  const he = cfg.variant === 'hefriendly';
+  const m = new Model({ ...cfg, approxLossSoftmax: he }, 1);
   m.setMode(mode === 'frozen' ? 'lora' : mode);
   const ids = Array.from({ length: cfg.maxLen }, (_, i) => (i * 37) % cfg.vocab);
-  const opt = new AdamW({ ...ADAMW_HE, lr: 1e-3, approxInvSqrt: cfg.variant === 'hefriendly' });
+  const opt = new AdamW({ ...ADAMW_HE, lr: 1e-3, approxInvSqrt: he });
   counter.enabled = true;
   counter.dryRun = cfg.dim > 128; // the paper's shape: count without doing the arithmetic
   counter.reset();

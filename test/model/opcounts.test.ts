@@ -5,8 +5,8 @@ import { counter } from '../../src/model/ops';
 const cfg = (variant: Variant): ModelConfig => ({ vocab: 20, dim: 16, heads: 2, layers: 2, ffn: 24, maxLen: 8, variant, numLabels: 2, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 });
 const ids = [2, 5, 6, 7, 8, 9, 10, 3];
 
-function count(variant: Variant, mode: 'full' | 'lora', train: boolean) {
-  const m = new Model(cfg(variant), 1);
+function count(variant: Variant, mode: 'full' | 'lora', train: boolean, approxLossSoftmax = false) {
+  const m = new Model({ ...cfg(variant), approxLossSoftmax }, 1);
   m.setMode(mode);
   counter.enabled = true;
   counter.reset();
@@ -35,5 +35,10 @@ describe('operation counts come from the instrumented model code', () => {
     expect(Object.keys(he).sort()).toEqual(['exp(poly)', 'invSqrt(poly)', 'relu(sign poly)', 'tanh(poly)']);
     expect(Object.keys(st).sort()).toEqual(['gelu', 'invSqrt', 'softmax(max,exp,inverse)', 'tanh']);
     expect(he['exp(poly)'].elements).toBe(2 * 2 * 8 * 8);
+  });
+  it('with the polynomial loss softmax, an HE-friendly training step evaluates only polynomials', () => {
+    const step = count('hefriendly', 'lora', true, true).nonlin;
+    expect(Object.keys(step).sort()).toEqual(['exp(poly)', 'invSqrt(poly)', 'loss softmax(poly)', 'relu(sign poly)', 'tanh(poly)']);
+    expect(Object.keys(count('hefriendly', 'lora', true).nonlin)).toContain('loss softmax');
   });
 });
