@@ -61,19 +61,24 @@ describe.each(['standard', 'hefriendly'] as Variant[])('gradients vs finite diff
     check(m, (b) => m.mlm(ids, [1, 3], [5, 11], b).loss, () => true);
   });
   if (variant === 'hefriendly') {
-    /** a model whose largest pooler tanh input is `fraction` of TANH_B, its ranges reset */
-    const poolerAt = (fraction: number, penalty: number): Model => {
-      const m = new Model({ ...tiny(variant), penalty }, 13);
+    /**
+     * Scale the head weights `scaled`, in which the tracked input `kind` is linear, so that its
+     * largest magnitude is `fraction` of `bound`; ranges and penalty reset.
+     */
+    const scaleInputTo = (m: Model, kind: string, scaled: string[], bound: number, fraction: number): Model => {
       m.setMode('full');
       m.ranges = {};
       m.classify(ids, 0, false);
-      const r0 = m.ranges['pooler.tanh'];
-      const f = (fraction * TANH_B) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
-      for (const v of ['head.wp', 'head.bp']) for (let i = 0; i < m.p(v).data.length; i++) m.p(v).data[i] *= f;
+      const r0 = m.ranges[kind];
+      const f = (fraction * bound) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
+      for (const v of scaled) for (let i = 0; i < m.p(v).data.length; i++) m.p(v).data[i] *= f;
       m.ranges = {};
       m.penaltyLoss = 0;
       return m;
     };
+    /** a model whose largest pooler tanh input is `fraction` of TANH_B */
+    const poolerAt = (fraction: number, penalty: number): Model =>
+      scaleInputTo(new Model({ ...tiny(variant), penalty }, 13), 'pooler.tanh', ['head.wp', 'head.bp'], TANH_B, fraction);
     it('interval penalties (inputs pushed outside the approximation intervals)', () => {
       const m = poolerAt(1.05, 0.05);
       m.classify(ids, 0, false);
@@ -95,14 +100,8 @@ describe.each(['standard', 'hefriendly'] as Variant[])('gradients vs finite diff
     });
     it('polynomial loss softmax: gradients, including the penalty on centred logits outside their interval', () => {
       const m = new Model({ ...tiny(variant), approxLossSoftmax: true }, 14);
-      m.setMode('full');
       randomize(m, (n) => n === 'head.bc');
-      m.classify(ids, 0, false);
-      // the logits are linear in (W_c, b_c): scale both so the largest centred logit is 1.05 LOSS_B
-      const r0 = m.ranges['loss.logit'];
-      const f = (1.05 * LOSS_B) / Math.max(Math.abs(r0.min), Math.abs(r0.max));
-      for (const v of ['head.wc', 'head.bc']) for (let i = 0; i < m.p(v).data.length; i++) m.p(v).data[i] *= f;
-      m.ranges = {};
+      scaleInputTo(m, 'loss.logit', ['head.wc', 'head.bc'], LOSS_B, 1.05);
       m.classify(ids, 0, false);
       expect(m.ranges['loss.logit'].outside).toBeGreaterThan(0);
       check(m, (b) => m.classify(ids, 0, b).loss, () => true);
