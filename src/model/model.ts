@@ -8,6 +8,8 @@
  * Hand-written forward/backward for one sequence at a time (no padding needed in plaintext: the
  * encrypted pipeline's 0/1 key mask gives the same result). LoRA on Wq, Wk, Wv.
  */
+import { InvalidArgumentError } from '../api/errors';
+import { describeModel, type LinearStep, type ModelDescription } from './description';
 import { mm, mmAt, mmBt, countNonlin } from './ops';
 import * as P from './poly';
 import { gaussian, mulberry32 } from './rng';
@@ -82,6 +84,8 @@ const LORA_T = ['q', 'k', 'v'] as const;
 
 export class Model {
   readonly cfg: ModelConfig;
+  /** The layer list this executor walks (and the encrypted one too). */
+  readonly desc: ModelDescription;
   readonly params = new Map<string, Param>();
   mode: Mode = 'pretrain';
   ranges: Ranges = {};
@@ -90,6 +94,7 @@ export class Model {
 
   constructor(cfg: ModelConfig, seed = 1) {
     this.cfg = cfg;
+    this.desc = describeModel(cfg);
     const rng = mulberry32(seed);
     const { vocab: V, dim: D, ffn: F, maxLen: T, numLabels: C, loraRank: r } = cfg;
     const normal = (std: number) => () => gaussian(rng) * std;
@@ -140,8 +145,14 @@ export class Model {
     return x;
   }
 
-  /** Which parameters train (and so would be encrypted) in each mode. */
+  /**
+   * Which parameters train (and so would be encrypted) in each mode. 'frozen' (inference) keeps
+   * whatever adapters are loaded; 'pretrain' and 'full' do not evaluate adapters, so they refuse a
+   * model whose adapters are non-zero rather than silently dropping them.
+   */
   setMode(mode: Mode): void {
+    if ((mode === 'pretrain' || mode === 'full') && this.hasAdapters())
+      throw new InvalidArgumentError(`mode '${mode}' would ignore this model's non-zero LoRA adapters; use 'lora' or 'frozen'`);
     this.mode = mode;
     for (const p of this.params.values()) {
       const isLora = p.name.includes('.lora');
@@ -154,8 +165,15 @@ export class Model {
     }
   }
 
+  /** Whether the LoRA branch is evaluated: when training adapters, and at inference. */
   get loraOn(): boolean {
-    return this.mode === 'lora';
+    return this.mode === 'lora' || this.mode === 'frozen';
+  }
+
+  /** Whether any LoRA B factor is non-zero (a model fine-tuned with LoRA). */
+  hasAdapters(): boolean {
+    for (const p of this.params.values()) if (p.name.endsWith('.loraB') && p.data.some((x) => x !== 0)) return true;
+    return false;
   }
 
   /** is this weight a ciphertext in the encrypted pipeline? (trained => encrypted) */
@@ -253,34 +271,32 @@ export class Model {
   }
 
   // ------------------------------------------------------------------------------------------
-  /** linear projection h W (+ LoRA) ; h is n x D activations (encrypted) */
-  private proj(h: Float64Array, n: number, l: number, w: string, din: number, dout: number, lora?: string) {
-    const name = `L${l}.${w}`;
-    const y = mm(h, this.p(name).data, n, din, dout, true, this.enc(name));
+  /** linear step h W (+ LoRA); h is n x inputs activations (encrypted) */
+  private proj(h: Float64Array, n: number, step: LinearStep) {
+    const { inputs: din, outputs: dout, lora } = step;
+    const y = mm(h, this.p(step.weight).data, n, din, dout, true, this.enc(step.weight));
     let hA: Float64Array | undefined;
     if (lora && this.loraOn) {
-      const r = this.cfg.loraRank;
-      const A = this.p(`L${l}.${lora}.loraA`);
-      const B = this.p(`L${l}.${lora}.loraB`);
-      hA = mm(h, A.data, n, din, r, true, this.enc(A.name));
-      const s = this.cfg.loraScale;
-      const t = mm(hA, B.data, n, r, dout, true, this.enc(B.name));
-      for (let i = 0; i < y.length; i++) y[i] += s * t[i];
+      const A = this.p(lora.a);
+      const B = this.p(lora.b);
+      hA = mm(h, A.data, n, din, lora.rank, true, this.enc(A.name));
+      const t = mm(hA, B.data, n, lora.rank, dout, true, this.enc(B.name));
+      for (let i = 0; i < y.length; i++) y[i] += lora.scale * t[i];
     }
     return { y, hA };
   }
 
-  private projBackward(dy: Float64Array, h: Float64Array, hA: Float64Array | undefined, n: number, l: number, w: string, din: number, dout: number, lora: string | undefined, dh: Float64Array): void {
-    const W = this.p(`L${l}.${w}`);
+  private projBackward(dy: Float64Array, h: Float64Array, hA: Float64Array | undefined, n: number, step: LinearStep, dh: Float64Array): void {
+    const { inputs: din, outputs: dout, lora } = step;
+    const W = this.p(step.weight);
     if (W.trainable) mmAt(h, dy, n, din, dout, true, true, W.grad, true);
     mmBt(dy, W.data, n, dout, din, true, this.enc(W.name), dh, true);
     if (lora && this.loraOn && hA) {
-      const r = this.cfg.loraRank;
-      const s = this.cfg.loraScale;
-      const A = this.p(`L${l}.${lora}.loraA`);
-      const B = this.p(`L${l}.${lora}.loraB`);
+      const r = lora.rank;
+      const A = this.p(lora.a);
+      const B = this.p(lora.b);
       const ds = new Float64Array(dy.length);
-      for (let i = 0; i < ds.length; i++) ds[i] = s * dy[i];
+      for (let i = 0; i < ds.length; i++) ds[i] = lora.scale * dy[i];
       if (B.trainable) mmAt(hA, ds, n, r, dout, true, true, B.grad, true);
       const dhA = mmBt(ds, B.data, n, dout, r, true, this.enc(B.name));
       if (A.trainable) mmAt(h, dhA, n, din, r, true, true, A.grad, true);
@@ -289,8 +305,12 @@ export class Model {
   }
 
   // ------------------------------------------------------------------------------------------
-  /** attention core for one head; q,k,v: n x dh (extracted); returns out and cache */
-  private attnHead(q: Float64Array, k: Float64Array, v: Float64Array, n: number, dh: number) {
+  /**
+   * attention core for one head; q,k,v: n x dh (extracted); returns out and cache. keyMask (0/1 per
+   * key) removes padded keys: multiplied into the Gaussian kernel (as the encrypted pipeline does),
+   * excluded from the softmax.
+   */
+  private attnHead(q: Float64Array, k: Float64Array, v: Float64Array, n: number, dh: number, keyMask?: Float64Array) {
     const he = this.cfg.variant === 'hefriendly';
     const S = new Float64Array(n * n);
     const dS = new Float64Array(n * n); // d S / d arg (he) — reused
@@ -311,8 +331,9 @@ export class Model {
         for (let j = 0; j < n; j++) {
           const a = -(qq[i] + kk[j] - 2 * qk[i * n + j]) * c;
           pen[i * n + j] = this.track('gauss.exp', a, P.EXP_LO, P.EXP_HI, P.PENALTY_INTERVAL.gaussExp);
-          S[i * n + j] = P.expPoly(a);
-          dS[i * n + j] = P.expPolyDeriv(a);
+          const m = keyMask ? keyMask[j] : 1;
+          S[i * n + j] = m * P.expPoly(a);
+          dS[i * n + j] = m * P.expPolyDeriv(a);
         }
       if (this.mode === 'pretrain' && this.cfg.attnMassFloor) this.massFloorPenalty(S, dS, pen, n);
     } else {
@@ -321,10 +342,10 @@ export class Model {
       countNonlin('softmax(max,exp,inverse)', n * n);
       for (let i = 0; i < n; i++) {
         let mx = -Infinity;
-        for (let j = 0; j < n; j++) mx = Math.max(mx, sc[i * n + j] * c);
+        for (let j = 0; j < n; j++) if (!keyMask || keyMask[j]) mx = Math.max(mx, sc[i * n + j] * c);
         let z = 0;
         for (let j = 0; j < n; j++) {
-          const e = Math.exp(sc[i * n + j] * c - mx);
+          const e = keyMask && !keyMask[j] ? 0 : Math.exp(sc[i * n + j] * c - mx);
           S[i * n + j] = e;
           z += e;
         }
@@ -420,48 +441,54 @@ export class Model {
   private actPen: number[] = [];
 
   // ------------------------------------------------------------------------------------------
-  /** Encoder forward on token ids; returns final normalised hidden states (n x D) and cache. */
-  encode(ids: number[]) {
-    const { dim: D, heads: H, ffn: F } = this.cfg;
+  /**
+   * Encoder forward on token ids; returns final normalised hidden states (n x D) and cache. Walks
+   * the description's layer list. Positions from `length` on are padding: every row is computed,
+   * but padded keys are masked out of attention, so the rows before `length` equal those of the
+   * unpadded sequence (as in the encrypted pipeline, which hides the length).
+   */
+  encode(ids: number[], length = ids.length) {
+    const { dim: D, heads: H } = this.cfg;
     const n = ids.length;
     const dh = D / H;
-    const E = this.p('emb.tok').data;
-    const Pp = this.p('emb.pos').data;
+    const E = this.p(this.desc.embedding.token).data;
+    const Pp = this.p(this.desc.embedding.position).data;
+    const keyMask = length < n ? Float64Array.from(ids, (_, j) => (j < length ? 1 : 0)) : undefined;
     // embedding: client side, plaintext
     let x = new Float64Array(n * D);
     for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) x[i * D + j] = E[ids[i] * D + j] + Pp[i * D + j];
     const layers: any[] = [];
-    for (let l = 0; l < this.cfg.layers; l++) {
-      const ln1 = this.lnForward(x, n, `L${l}.ln1.g`, `L${l}.ln1.b`);
+    for (const layer of this.desc.layers) {
+      const ln1 = this.lnForward(x, n, layer.ln1.gamma, layer.ln1.beta);
       const h = ln1.y;
-      const Q = this.proj(h, n, l, 'wq', D, D, 'q');
-      const K = this.proj(h, n, l, 'wk', D, D, 'k');
-      const Vv = this.proj(h, n, l, 'wv', D, D, 'v');
+      const Q = this.proj(h, n, layer.query);
+      const K = this.proj(h, n, layer.key);
+      const Vv = this.proj(h, n, layer.value);
       const att = new Float64Array(n * D);
       const heads: any[] = [];
       for (let hh = 0; hh < H; hh++) {
         const q = sliceCols(Q.y, n, D, hh * dh, dh);
         const k = sliceCols(K.y, n, D, hh * dh, dh);
         const v = sliceCols(Vv.y, n, D, hh * dh, dh);
-        const r = this.attnHead(q, k, v, n, dh);
+        const r = this.attnHead(q, k, v, n, dh, keyMask);
         putCols(att, r.out, n, D, hh * dh, dh);
         heads.push(r.cache);
       }
-      const O = this.proj(att, n, l, 'wo', D, D);
+      const O = this.proj(att, n, layer.output);
       const x1 = new Float64Array(n * D);
       for (let i = 0; i < x1.length; i++) x1[i] = x[i] + O.y[i];
-      const ln2 = this.lnForward(x1, n, `L${l}.ln2.g`, `L${l}.ln2.b`);
-      const a = this.proj(ln2.y, n, l, 'w1', D, F).y;
+      const ln2 = this.lnForward(x1, n, layer.ln2.gamma, layer.ln2.beta);
+      const a = this.proj(ln2.y, n, layer.up).y;
       this.actPen = [];
       const { z, dz } = this.act(a);
       const actPen = Float64Array.from(this.actPen);
-      const f = this.proj(z, n, l, 'w2', F, D).y;
+      const f = this.proj(z, n, layer.down).y;
       const x2 = new Float64Array(n * D);
       for (let i = 0; i < x2.length; i++) x2[i] = x1[i] + f[i];
-      layers.push({ ln1: ln1.cache, h, Q, K, Vv, heads, att, ln2: ln2.cache, h2: ln2.y, z, dz, actPen });
+      layers.push({ ln1: ln1.cache, h, Q, K, Vv, heads, att, x1, ln2: ln2.cache, h2: ln2.y, a, z, dz, actPen, x2 });
       x = x2;
     }
-    const lnf = this.lnForward(x, n, 'lnf.g', 'lnf.b');
+    const lnf = this.lnForward(x, n, this.desc.finalNorm.gamma, this.desc.finalNorm.beta);
     return { y: lnf.y, cache: { ids, n, layers, lnf: lnf.cache } };
   }
 
@@ -471,20 +498,21 @@ export class Model {
     const n = cache.n;
     const dh = D / H;
     let dx = this.lnBackward(dy, cache.lnf);
-    for (let l = this.cfg.layers - 1; l >= 0; l--) {
+    for (let l = this.desc.layers.length - 1; l >= 0; l--) {
+      const layer = this.desc.layers[l];
       const c = cache.layers[l];
       // x2 = x1 + W2 act(W1 ln2(x1))
       const dz = new Float64Array(n * F);
-      this.projBackward(dx, c.z, undefined, n, l, 'w2', F, D, undefined, dz);
+      this.projBackward(dx, c.z, undefined, n, layer.down, dz);
       const da = new Float64Array(n * F);
       for (let i = 0; i < da.length; i++) da[i] = dz[i] * c.dz[i] + (c.actPen.length ? c.actPen[i] : 0);
       const dh2 = new Float64Array(n * D);
-      this.projBackward(da, c.h2, undefined, n, l, 'w1', D, F, undefined, dh2);
+      this.projBackward(da, c.h2, undefined, n, layer.up, dh2);
       const dx1 = this.lnBackward(dh2, c.ln2);
       for (let i = 0; i < dx1.length; i++) dx1[i] += dx[i];
       // x1 = x + Wo attn(ln1(x))
       const datt = new Float64Array(n * D);
-      this.projBackward(dx1, c.att, undefined, n, l, 'wo', D, D, undefined, datt);
+      this.projBackward(dx1, c.att, undefined, n, layer.output, datt);
       const dQ = new Float64Array(n * D);
       const dK = new Float64Array(n * D);
       const dV = new Float64Array(n * D);
@@ -496,16 +524,16 @@ export class Model {
         putCols(dV, g.dv, n, D, hh * dh, dh);
       }
       const dhh = new Float64Array(n * D);
-      this.projBackward(dQ, c.h, c.Q.hA, n, l, 'wq', D, D, 'q', dhh);
-      this.projBackward(dK, c.h, c.K.hA, n, l, 'wk', D, D, 'k', dhh);
-      this.projBackward(dV, c.h, c.Vv.hA, n, l, 'wv', D, D, 'v', dhh);
+      this.projBackward(dQ, c.h, c.Q.hA, n, layer.query, dhh);
+      this.projBackward(dK, c.h, c.K.hA, n, layer.key, dhh);
+      this.projBackward(dV, c.h, c.Vv.hA, n, layer.value, dhh);
       const dx0 = this.lnBackward(dhh, c.ln1);
       for (let i = 0; i < dx0.length; i++) dx0[i] += dx1[i];
       dx = dx0;
     }
     // embeddings (only trained in pretraining)
-    const E = this.p('emb.tok');
-    const Pp = this.p('emb.pos');
+    const E = this.p(this.desc.embedding.token);
+    const Pp = this.p(this.desc.embedding.position);
     if (E.trainable) for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) E.grad[cache.ids[i] * D + j] += dx[i * D + j];
     if (Pp.trainable) for (let i = 0; i < n * D; i++) Pp.grad[i] += dx[i];
   }
@@ -535,14 +563,19 @@ export class Model {
     return { pr, pen };
   }
 
-  /** Classification: loss (cross-entropy) and backward when label given. */
-  classify(ids: number[], label?: number, backward = false): { logits: Float64Array; loss: number } {
+  /**
+   * Classification: loss (cross-entropy) and backward when label given. `length` as in encode:
+   * positions from it on are padding. `encoded` receives the encoder's forward cache and pooler
+   * input (the per-stage values the encrypted pipeline's report compares against).
+   */
+  classify(ids: number[], label?: number, backward = false, length = ids.length, encoded?: (cache: ReturnType<Model['encode']>, poolerInput: Float64Array) => void): { logits: Float64Array; loss: number } {
     const { dim: D, numLabels: C } = this.cfg;
     const he = this.cfg.variant === 'hefriendly';
-    const enc = this.encode(ids);
+    const { pooler: poolerStep, classifier: classifierStep } = this.desc.head;
+    const enc = this.encode(ids, length);
     const pooled = enc.y.subarray(0, D); // [CLS]
-    const u = mm(pooled, this.p('head.wp').data, 1, D, D, true, this.enc('head.wp'));
-    const bp = this.p('head.bp').data;
+    const u = mm(pooled, this.p(poolerStep.weight).data, 1, D, D, true, this.enc(poolerStep.weight));
+    const bp = this.p(poolerStep.bias).data;
     const z = new Float64Array(D);
     const dzdu = new Float64Array(D);
     const pen = new Float64Array(D);
@@ -558,8 +591,9 @@ export class Model {
         dzdu[j] = 1 - z[j] * z[j];
       }
     }
-    const logits = mm(z, this.p('head.wc').data, 1, D, C, true, this.enc('head.wc'));
-    const bc = this.p('head.bc').data;
+    encoded?.(enc, Float64Array.from(u, (x, j) => x + bp[j]));
+    const logits = mm(z, this.p(classifierStep.weight).data, 1, D, C, true, this.enc(classifierStep.weight));
+    const bc = this.p(classifierStep.bias).data;
     for (let c = 0; c < C; c++) logits[c] += bc[c];
     if (label === undefined) return { logits, loss: 0 };
     // cross-entropy; gradient softmax - onehot
@@ -569,19 +603,19 @@ export class Model {
     const dlog = pr;
     dlog[label] -= 1;
     for (let c = 0; c < C; c++) dlog[c] += logitPen[c];
-    const Wc = this.p('head.wc');
-    const Bc = this.p('head.bc');
+    const Wc = this.p(classifierStep.weight);
+    const Bc = this.p(classifierStep.bias);
     if (Wc.trainable) mmAt(z, dlog, 1, D, C, true, true, Wc.grad, true);
     if (Bc.trainable) for (let c = 0; c < C; c++) Bc.grad[c] += dlog[c];
-    const dz = mmBt(dlog, Wc.data, 1, C, D, true, this.enc('head.wc'));
+    const dz = mmBt(dlog, Wc.data, 1, C, D, true, this.enc(Wc.name));
     const du = new Float64Array(D);
     for (let j = 0; j < D; j++) du[j] = dz[j] * dzdu[j] + pen[j];
-    const Wp = this.p('head.wp');
-    const Bp = this.p('head.bp');
+    const Wp = this.p(poolerStep.weight);
+    const Bp = this.p(poolerStep.bias);
     if (Wp.trainable) mmAt(pooled, du, 1, D, D, true, true, Wp.grad, true);
     if (Bp.trainable) for (let j = 0; j < D; j++) Bp.grad[j] += du[j];
     const dy = new Float64Array(enc.y.length);
-    mmBt(du, Wp.data, 1, D, D, true, this.enc('head.wp'), dy.subarray(0, D), true);
+    mmBt(du, Wp.data, 1, D, D, true, this.enc(Wp.name), dy.subarray(0, D), true);
     this.encodeBackward(dy, enc.cache);
     return { logits, loss };
   }
