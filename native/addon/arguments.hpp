@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "../ckks/error.hpp"
-#include "handles.hpp"
+#include "addon/handles.hpp"
+#include "ring/error.hpp"
 
 namespace cipherlm::addon {
 

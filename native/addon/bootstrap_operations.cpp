@@ -1,8 +1,8 @@
 // Bootstrapping: the bootstrapper (its linear transforms and EvalMod polynomial), its key set, and
 // the three bootstrapping calls, with optional progress reports delivered to a JavaScript callback.
-#include "../ckks/bootstrapper.hpp"
-#include "../ckks/keygen.hpp"
-#include "arguments.hpp"
+#include "addon/arguments.hpp"
+#include "circuits/bootstrapper.hpp"
+#include "rlwe/keygen.hpp"
 
 namespace cipherlm::addon {
 

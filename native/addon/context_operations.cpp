@@ -1,8 +1,8 @@
 // Context creation and inspection, thread and SIMD settings, and NTT hooks for the test suite.
 #include <cmath>
 
-#include "../ckks/primes.hpp"
-#include "arguments.hpp"
+#include "addon/arguments.hpp"
+#include "ring/primes.hpp"
 
 namespace cipherlm::addon {
 

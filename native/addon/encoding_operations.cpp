@@ -1,6 +1,6 @@
 // Encoding, decoding, encryption and decryption.
-#include "../ckks/encryptor.hpp"
-#include "arguments.hpp"
+#include "addon/arguments.hpp"
+#include "rlwe/encryptor.hpp"
 
 namespace cipherlm::addon {
 

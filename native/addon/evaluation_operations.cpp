@@ -1,7 +1,7 @@
 // Homomorphic evaluation, single and batched (a batch runs its independent items on the context's
 // thread pool, each item's own limb loops running inline).
-#include "../ckks/evaluator.hpp"
-#include "arguments.hpp"
+#include "addon/arguments.hpp"
+#include "ckks/evaluator.hpp"
 
 namespace cipherlm::addon {
 

@@ -7,11 +7,11 @@
 #include <memory>
 #include <string>
 
-#include "../ckks/bootstrapper.hpp"
-#include "../ckks/encoder.hpp"
-#include "../ckks/error.hpp"
-#include "../ckks/objects.hpp"
-#include "tasks.hpp"
+#include "addon/tasks.hpp"
+#include "circuits/bootstrapper.hpp"
+#include "ckks/encoder.hpp"
+#include "ring/error.hpp"
+#include "rlwe/objects.hpp"
 
 namespace cipherlm::addon {
 

@@ -1,6 +1,6 @@
 // Key generation and key inspection.
-#include "../ckks/keygen.hpp"
-#include "arguments.hpp"
+#include "addon/arguments.hpp"
+#include "rlwe/keygen.hpp"
 
 namespace cipherlm::addon {
 

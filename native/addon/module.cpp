@@ -2,9 +2,9 @@
 // callAsync(name, ...args), over one table of checked operations.
 #include <napi.h>
 
-#include "../ckks/cpu_features.hpp"
-#include "handles.hpp"
-#include "tasks.hpp"
+#include "addon/handles.hpp"
+#include "addon/tasks.hpp"
+#include "ring/cpu_features.hpp"
 
 namespace cipherlm::addon {
 

@@ -1,13 +1,13 @@
 // Microsoft SEAL 4.1 formats: sealSave(object), sealLoad*(context, bytes), SEAL parameters, parms_id,
 // compatibility and the zstd codec. Bytes reaching the loaders are uncompressed (the TypeScript
 // layer inflates zlib/zstd payloads first, within sealMaxBytes).
-#include "../ckks/seal_format.hpp"
-#include "../ckks/zstd_codec.hpp"
-#include "arguments.hpp"
+#include "addon/arguments.hpp"
+#include "formats/seal_format.hpp"
+#include "formats/zstd_codec.hpp"
 
 #include <type_traits>
 
-#include "../ckks/secure_memory.hpp"
+#include "rlwe/secure_memory.hpp"
 
 namespace cipherlm::addon {
 

@@ -1,6 +1,6 @@
 // save(object) and load*(context, bytes): every loader validates before it builds an object.
-#include "../ckks/serialization.hpp"
-#include "arguments.hpp"
+#include "addon/arguments.hpp"
+#include "formats/serialization.hpp"
 
 namespace cipherlm::addon {
 

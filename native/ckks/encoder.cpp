@@ -1,9 +1,9 @@
-#include "encoder.hpp"
+#include "ckks/encoder.hpp"
 
 #include <cmath>
 #include <string>
 
-#include "error.hpp"
+#include "ring/error.hpp"
 
 namespace cipherlm {
 

@@ -4,7 +4,7 @@
 #include <complex>
 #include <vector>
 
-#include "objects.hpp"
+#include "rlwe/objects.hpp"
 
 namespace cipherlm {
 

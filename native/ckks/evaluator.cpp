@@ -1,11 +1,11 @@
-#include "evaluator.hpp"
+#include "ckks/evaluator.hpp"
 
 #include <cmath>
 #include <string>
 
-#include "elementwise.hpp"
-#include "error.hpp"
-#include "keyswitch.hpp"
+#include "ring/elementwise.hpp"
+#include "ring/error.hpp"
+#include "rlwe/keyswitch.hpp"
 
 namespace cipherlm {
 

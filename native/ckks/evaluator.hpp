@@ -3,7 +3,7 @@
 #pragma once
 #include <vector>
 
-#include "objects.hpp"
+#include "rlwe/objects.hpp"
 
 namespace cipherlm {
 

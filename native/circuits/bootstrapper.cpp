@@ -1,0 +1,198 @@
+#include "circuits/bootstrapper.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <set>
+
+#include "circuits/chebyshev.hpp"
+#include "circuits/homomorphic_dft.hpp"
+#include "ckks/evaluator.hpp"
+#include "ring/error.hpp"
+
+namespace cipherlm {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+class StageClock {
+ public:
+  explicit StageClock(const BootstrapProgress& progress) : progress_(progress), start_(std::chrono::steady_clock::now()) {}
+  void done(const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    if (progress_) progress_(stage, std::chrono::duration<double>(now - start_).count());
+    start_ = now;
+  }
+
+ private:
+  const BootstrapProgress& progress_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+Bootstrapper::Bootstrapper(ContextPtr context, const BootstrapConfig& config)
+    : context_(std::move(context)), config_(config), encoder_(context_), order_(context_->ring_degree()) {
+  const std::size_t slots = context_->slot_count();
+  require(config_.mod_range >= 1 && config_.mod_range <= 256, ErrorCode::InvalidArgument, "modRange must be in [1, 256]");
+  require(config_.double_angles <= 8, ErrorCode::InvalidArgument, "doubleAngles must be at most 8");
+  require(config_.sine_degree >= 4 && config_.sine_degree <= 255, ErrorCode::InvalidArgument,
+          "sineDegree must be in [4, 255]");
+  for (DiagonalMatrix& m : coeffs_to_slots_groups(slots, config_.coeffs_to_slots_levels))
+    coeffs_to_slots_.emplace_back(std::move(m), order_);
+  for (DiagonalMatrix& m : slots_to_coeffs_groups(slots, config_.slots_to_coeffs_levels))
+    slots_to_coeffs_.emplace_back(std::move(m), order_);
+
+  const double range = static_cast<double>(config_.mod_range + 1);
+  const double angle_divisor = std::ldexp(1.0, static_cast<int>(config_.double_angles));
+  cosine_ = chebyshev_interpolate(
+      [&](double u) { return std::cos(2 * kPi * (range * u - 0.25) / angle_divisor); }, -1.0, 1.0, config_.sine_degree);
+  const std::size_t eval_mod_levels = ChebyshevEvaluation::levels_consumed(cosine_) + config_.double_angles;
+  depth_ = config_.coeffs_to_slots_levels + eval_mod_levels + config_.slots_to_coeffs_levels;
+  require(depth_ <= context_->max_level(), ErrorCode::InvalidArgument,
+          "bootstrapping needs " + std::to_string(depth_) + " levels above level 0; the context has " +
+              std::to_string(context_->max_level()));
+
+  std::set<u64> elements{context_->conjugation_element()};
+  for (const auto& t : coeffs_to_slots_) elements.insert(t.galois_elements().begin(), t.galois_elements().end());
+  for (const auto& t : slots_to_coeffs_) elements.insert(t.galois_elements().begin(), t.galois_elements().end());
+  galois_elements_.assign(elements.begin(), elements.end());
+
+  // The approximation error of EvalMod alone, measured on a grid of its domain.
+  const int samples = 4096 * static_cast<int>(config_.mod_range + 1);
+  for (int i = 0; i <= samples; ++i) {
+    const double u = -1.0 + 2.0 * i / samples;
+    double y = chebyshev_value(cosine_, u);
+    for (std::size_t r = 0; r < config_.double_angles; ++r) y = 2 * y * y - 1;
+    eval_mod_error_ = std::max(eval_mod_error_, std::fabs(y - std::sin(2 * kPi * range * u)) / (2 * kPi));
+  }
+}
+
+std::size_t Bootstrapper::output_level() const { return context_->max_level() - depth_; }
+
+Plaintext Bootstrapper::monomial(long long sign, std::size_t level) const {
+  std::vector<double> coefficients(context_->ring_degree(), 0.0);
+  coefficients[context_->ring_degree() / 2] = static_cast<double>(sign);
+  return encoder_.from_coefficients(coefficients.data(), 1.0, level);
+}
+
+Ciphertext Bootstrapper::mod_raise(const Ciphertext& input) const {
+  const Context& context = *context_;
+  const std::size_t n = context.ring_degree(), top = context.max_level();
+  const Modulus& q0 = context.modulus(0);
+  Ciphertext raised;
+  raised.context = context_;
+  raised.level = top;
+  raised.size = 2;
+  raised.scale = static_cast<double>(q0.value);
+  raised.data.resize(2 * (top + 1) * n);
+  std::vector<std::int64_t> centered(2 * n);
+  context.pool()->parallel_for(2, [&](std::size_t p) {
+    std::vector<u64> coefficients(input.limb(p, 0), input.limb(p, 0) + n);
+    context.ntt(0).inverse(coefficients.data(), context.simd_path());
+    for (std::size_t c = 0; c < n; ++c) {
+      const u64 v = coefficients[c];
+      centered[p * n + c] = v > q0.value / 2 ? static_cast<std::int64_t>(v) - static_cast<std::int64_t>(q0.value)
+                                             : static_cast<std::int64_t>(v);
+    }
+  });
+  context.pool()->parallel_for(2 * (top + 1), [&](std::size_t job) {
+    const std::size_t p = job / (top + 1), i = job % (top + 1);
+    u64* dst = raised.limb(p, i);
+    if (i == 0) {
+      std::copy(input.limb(p, 0), input.limb(p, 0) + n, dst);
+      return;
+    }
+    const Modulus& q = context.modulus(i);
+    for (std::size_t c = 0; c < n; ++c) dst[c] = reduce_signed(centered[p * n + c], q);
+    context.ntt(i).forward(dst, context.simd_path());
+  });
+  return raised;
+}
+
+Ciphertext Bootstrapper::eval_mod(const Ciphertext& u, const RelinKey& relin) const {
+  ChebyshevEvaluation evaluation(u, cosine_.size() - 1, relin);
+  const std::size_t level = evaluation.output_level(cosine_);
+  Ciphertext y = evaluation.evaluate(cosine_, static_cast<double>(context_->modulus(level).value));
+  for (std::size_t r = 0; r < config_.double_angles; ++r) {
+    y = add_scalar(multiply_integer(rescale(relinearize(square(y), relin)), 2), -1.0);  // cos 2x = 2 cos^2 x - 1
+  }
+  return y;
+}
+
+Ciphertext Bootstrapper::bootstrap(const Ciphertext& input, const RelinKey& relin, const GaloisKeys& galois,
+                                   const BootstrapProgress& progress, double factor) const {
+  require(input.context.get() == context_.get() && relin.key.context.get() == context_.get() &&
+              galois.context.get() == context_.get(),
+          ErrorCode::ParameterMismatch, "ciphertext, keys and bootstrapper were made under different contexts");
+  require(input.size == 2, ErrorCode::InvalidArgument, "bootstrapping needs a relinearized ciphertext (size 2)");
+  for (u64 element : galois_elements()) {
+    require(galois.keys.count(element) != 0, ErrorCode::MissingKey,
+            "the Galois keys lack element " + std::to_string(element) +
+                " that bootstrapping needs: generate them with the bootstrapper's key set");
+  }
+  const double scale = input.scale;
+  const double q0 = static_cast<double>(context_->modulus(0).value);
+  require(scale < q0 / 8, ErrorCode::ScaleMismatch,
+          "the input scale must be well below q_0 (2^" + std::to_string(std::log2(q0)) + ") for bootstrapping");
+  StageClock clock(progress);
+
+  Ciphertext x = mod_raise(drop_to_level(input, 0));
+  clock.done("modRaise");
+
+  // The 1/2 of the real/imaginary split below and the 1/(K+1) of EvalMod's domain ride along.
+  const double range = static_cast<double>(config_.mod_range + 1);
+  // The last group lands on the scale of the prime below it, where EvalMod's squarings keep it.
+  for (std::size_t g = 0; g < coeffs_to_slots_.size(); ++g) {
+    const bool last = g + 1 == coeffs_to_slots_.size();
+    const Complex f = last ? Complex(0.5 / range) : Complex(1.0);
+    const double prime = static_cast<double>(context_->modulus(x.level).value);
+    const double target = static_cast<double>(context_->modulus(x.level - 1).value);
+    x = coeffs_to_slots_[g].apply(x, f, last ? target * prime / x.scale : prime, encoder_, order_, galois);
+  }
+  clock.done("coeffsToSlots");
+
+  const Ciphertext conjugated = conjugate(x, galois);
+  const Ciphertext real = add(x, conjugated);
+  const Ciphertext imaginary = multiply_plain(sub(x, conjugated), monomial(-1, x.level));
+  const Ciphertext real_mod = eval_mod(real, relin);
+  const Ciphertext imaginary_mod = eval_mod(imaginary, relin);
+  Ciphertext y = add(real_mod, multiply_plain(imaginary_mod, monomial(1, imaginary_mod.level)));
+  clock.done("evalMod");
+
+  // y holds sin(2 pi t) ~ 2 pi M / q_0; the last group lands exactly on the input's scale.
+  for (std::size_t g = 0; g < slots_to_coeffs_.size(); ++g) {
+    const bool last = g + 1 == slots_to_coeffs_.size();
+    const double prime = static_cast<double>(context_->modulus(y.level).value);
+    const Complex f = last ? Complex(factor * q0 / (2 * kPi * scale)) : Complex(1.0);
+    y = slots_to_coeffs_[g].apply(y, f, last ? scale * prime / y.scale : prime, encoder_, order_, galois);
+  }
+  y.scale = scale;
+  clock.done("slotsToCoeffs");
+  return y;
+}
+
+std::pair<Ciphertext, Ciphertext> Bootstrapper::bootstrap_two_real(const Ciphertext& a, const Ciphertext& b,
+                                                                   const RelinKey& relin, const GaloisKeys& galois,
+                                                                   const BootstrapProgress& progress) const {
+  require(std::fabs(a.scale - b.scale) <= 1e-9 * a.scale, ErrorCode::ScaleMismatch,
+          "the two ciphertexts must have the same scale");
+  const Ciphertext a0 = drop_to_level(a, 0), b0 = drop_to_level(b, 0);
+  const Ciphertext packed = add(a0, multiply_plain(b0, monomial(1, 0)));  // a + i b
+  const Ciphertext y = bootstrap(packed, relin, galois, progress, 0.5);   // (a + i b) / 2
+  const Ciphertext conjugated = conjugate(y, galois);
+  return {add(y, conjugated), multiply_plain(sub(y, conjugated), monomial(-1, y.level))};
+}
+
+Ciphertext Bootstrapper::bootstrap_precise(const Ciphertext& input, const RelinKey& relin, const GaloisKeys& galois,
+                                           int boost_bits, const BootstrapProgress& progress) const {
+  require(boost_bits >= 1 && boost_bits <= 30, ErrorCode::InvalidArgument, "boostBits must be in [1, 30]");
+  const Ciphertext x0 = drop_to_level(input, 0);
+  const Ciphertext first = bootstrap(x0, relin, galois, progress);
+  // What the first pass got wrong, amplified so that a second pass resolves it to full precision.
+  const Ciphertext error = multiply_integer(sub(x0, drop_to_level(first, 0)), std::int64_t{1} << boost_bits);
+  const Ciphertext correction = bootstrap(error, relin, galois, progress, std::ldexp(1.0, -boost_bits));
+  return add(first, correction);
+}
+
+}  // namespace cipherlm

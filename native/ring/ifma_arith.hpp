@@ -1,0 +1,56 @@
+// Shared 52-bit modular arithmetic on AVX-512 IFMA lanes, for moduli below 2^50. Include only from
+// files whose functions carry CIPHERLM_IFMA.
+#pragma once
+// GCC 12 reports a false maybe-uninitialized inside its own AVX-512 intrinsic headers.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "ring/modarith.hpp"
+
+#define CIPHERLM_IFMA __attribute__((target("avx512f,avx512ifma")))
+
+namespace cipherlm {
+namespace ifma {
+
+// x * w mod q in [0, 2q), for x < 2^52 and w_shoup = floor(w * 2^52 / q).
+CIPHERLM_IFMA inline __m512i mul_shoup52_lazy(__m512i x, __m512i w, __m512i w_shoup, __m512i q) {
+  const __m512i zero = _mm512_set1_epi64(0);
+  const __m512i mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+  const __m512i quotient = _mm512_madd52hi_epu64(zero, w_shoup, x);
+  const __m512i product = _mm512_madd52lo_epu64(zero, w, x);
+  return _mm512_and_si512(_mm512_sub_epi64(product, _mm512_madd52lo_epu64(zero, quotient, q)), mask52);
+}
+
+CIPHERLM_IFMA inline __m512i reduce_once(__m512i x, __m512i bound) {
+  return _mm512_min_epu64(x, _mm512_sub_epi64(x, bound));
+}
+
+inline u64 shoup52_constant(u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 52) / q); }
+
+// Reduces hi * 2^52 + lo modulo q, for hi + (lo >> 52) < 2^52.
+struct WideReducer {
+  __m512i q, two_q, mask52, w, w_shoup, one, one_shoup;
+
+  CIPHERLM_IFMA explicit WideReducer(u64 modulus) {
+    const u64 two52 = (u64(1) << 52) % modulus;
+    q = _mm512_set1_epi64(static_cast<long long>(modulus));
+    two_q = _mm512_set1_epi64(static_cast<long long>(2 * modulus));
+    mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+    w = _mm512_set1_epi64(static_cast<long long>(two52));
+    w_shoup = _mm512_set1_epi64(static_cast<long long>(shoup52_constant(two52, modulus)));
+    one = _mm512_set1_epi64(1);
+    one_shoup = _mm512_set1_epi64(static_cast<long long>(shoup52_constant(1, modulus)));
+  }
+
+  CIPHERLM_IFMA __m512i operator()(__m512i hi, __m512i lo) const {
+    hi = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52));
+    lo = _mm512_and_si512(lo, mask52);
+    __m512i sum = _mm512_add_epi64(mul_shoup52_lazy(hi, w, w_shoup, q), mul_shoup52_lazy(lo, one, one_shoup, q));
+    return reduce_once(reduce_once(sum, two_q), q);
+  }
+  // x mod q for x < 2^52.
+  CIPHERLM_IFMA __m512i small(__m512i x) const { return reduce_once(mul_shoup52_lazy(x, one, one_shoup, q), q); }
+};
+
+}  // namespace ifma
+}  // namespace cipherlm

@@ -1,0 +1,189 @@
+#include "rlwe/keyswitch.hpp"
+
+#include "ring/error.hpp"
+#include "ring/multiply_accumulate.hpp"
+
+namespace cipherlm {
+
+// Why the fast (approximate) base conversion is enough: mod-up of digit d yields [c]_{Q_d} + u Q_d
+// for a small u. The key's gadget factor F_d (P on the primes of digit d, 0 on every other prime)
+// times u Q_d is 0 modulo every prime of Q_l P, so the u Q_d term vanishes from the inner product.
+// The same argument covers automorphisms applied after mod-up in the hoisted path.
+
+namespace {
+
+std::size_t extended_limbs(const Context& context, std::size_t level) { return level + 1 + context.special_prime_count(); }
+
+// Global prime index of extended limb t at a level.
+std::size_t prime_of(const Context& context, std::size_t level, std::size_t t) {
+  return t <= level ? t : context.special_limb(t - level - 1);
+}
+
+// Inverse NTT of every limb, scaled by its digit's punctured inverse: the input of every conversion.
+ScratchBuffer scaled_coefficients(const Context& context, const u64* poly, std::size_t level) {
+  const std::size_t n = context.ring_degree();
+  ScratchBuffer scaled = context.scratch((level + 1) * n);
+  context.pool()->parallel_for(level + 1, [&](std::size_t i) {
+    u64* out = scaled.data() + i * n;
+    std::copy(poly + i * n, poly + (i + 1) * n, out);
+    context.ntt(i).inverse(out, context.simd_path());
+    const std::size_t digit = i / context.digit_size();
+    const ModUpPlan& plan = context.mod_up_plan(level, digit);
+    const std::size_t position = i - digit * context.digit_size();
+    plan.converter.scale_source_limb(position, out, out, n);
+  });
+  return scaled;
+}
+
+// Digit d of the decomposition on extended limb t, in NTT form, written to out.
+void digit_limb(const Context& context, const u64* poly, const ScratchBuffer& scaled, std::size_t level,
+                std::size_t digit, std::size_t t, u64* out) {
+  const std::size_t n = context.ring_degree();
+  const std::size_t first = digit * context.digit_size();
+  const ModUpPlan& plan = context.mod_up_plan(level, digit);
+  const std::size_t sources = plan.source_limbs.size();
+  if (t <= level && t >= first && t < first + sources) {
+    std::copy(poly + t * n, poly + (t + 1) * n, out);
+    return;
+  }
+  // Target position of t in the plan: data limbs outside the digit, then special limbs.
+  const std::size_t position = t <= level ? (t < first ? t : t - sources) : (level + 1 - sources) + (t - level - 1);
+  const u64* source_rows[64] = {};
+  for (std::size_t s = 0; s < sources; ++s) source_rows[s] = scaled.data() + (first + s) * n;
+  const std::size_t prime = prime_of(context, level, t);
+  plan.converter.convert_to_target_limb(position, source_rows, out, n, context.simd_path());
+  context.ntt(prime).forward(out, context.simd_path());
+}
+
+// (acc - [acc]_P converted) * P^-1 for one of the two output polynomials, extended limbs in, level
+// limbs out; add_to selects out += result instead of out = result.
+void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level, u64* out, bool add_to) {
+  const std::size_t n = context.ring_degree(), special = context.special_prime_count();
+  const BaseConverter& converter = context.mod_down_converter();
+  u64* special_limbs = extended.data() + (level + 1) * n;
+  // Rounding instead of flooring: divide acc + (P - 1)/2, then take (P - 1)/2 / P back off. A floor
+  // would leave a bias of -1/2 on every coefficient, which the all-ones polynomial turns into errors
+  // of order N at the slots near zeta^1.
+  context.pool()->parallel_for(special, [&](std::size_t j) {
+    u64* limb = special_limbs + j * n;
+    const std::size_t prime = context.special_limb(j);
+    context.ntt(prime).inverse(limb, context.simd_path());
+    const u64 p = context.modulus(prime).value, half = (p - 1) / 2;  // (P - 1)/2 mod p_j
+    for (std::size_t c = 0; c < n; ++c) limb[c] = add_mod(limb[c], half, p);
+    converter.scale_source_limb(j, limb, limb, n);
+  });
+  const u64* rows[64] = {};
+  for (std::size_t j = 0; j < special; ++j) rows[j] = special_limbs + j * n;
+  // The fast conversion yields x + u P with 0 <= u < #special primes; u = floor(sum_j y_j / p_j) is
+  // found in float64 and taken off, since a biased u would act like the floor above.
+  ScratchBuffer overflow = context.scratch(n);
+  std::vector<double> inverse_primes(special);
+  for (std::size_t j = 0; j < special; ++j) inverse_primes[j] = 1.0 / static_cast<double>(context.modulus(context.special_limb(j)).value);
+  for (std::size_t c = 0; c < n; ++c) {
+    double sum = 0;
+    for (std::size_t j = 0; j < special; ++j) sum += static_cast<double>(rows[j][c]) * inverse_primes[j];
+    overflow.data()[c] = std::min<u64>(static_cast<u64>(sum), special - 1);  // sum < #special; guard the rounding
+  }
+  context.pool()->parallel_for(level + 1, [&](std::size_t i) {
+    ScratchBuffer buffer = context.scratch(n);
+    u64* converted = buffer.data();
+    converter.convert_to_target_limb(i, rows, converted, n, context.simd_path());
+    const Modulus& modulus = context.modulus(i);
+    const u64 q = modulus.value;
+    const u64 half = mul_mod(sub_mod(context.special_product_mod(i), 1, q), (q + 1) / 2, modulus);  // (P - 1)/2 mod q_i
+    // (P - 1)/2 + u P mod q_i for each possible overflow u < #special primes.
+    u64 excess[64];
+    for (std::size_t u = 0; u < special; ++u) excess[u] = add_mod(half, mul_mod(u, context.special_product_mod(i), modulus), q);
+    for (std::size_t c = 0; c < n; ++c) converted[c] = sub_mod(converted[c], excess[overflow.data()[c]], q);
+    context.ntt(i).forward(converted, context.simd_path());
+    const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
+    const u64* acc = extended.data() + i * n;
+    u64* dst = out + i * n;
+    for (std::size_t c = 0; c < n; ++c) {
+      const u64 r = mul_shoup(sub_mod(acc[c], converted[c], q), w, ws, q);
+      dst[c] = add_to ? add_mod(dst[c], r, q) : r;
+    }
+  });
+}
+
+void check_key(const Context& context, const KeySwitchKey& key) {
+  require(key.context.get() == &context, ErrorCode::ParameterMismatch, "key was made under a different context");
+  require(key.digits == context.key_switch_digits(), ErrorCode::ParameterMismatch, "key has the wrong number of digits");
+}
+
+// Inner products of the digits with the key on extended limb t. digit_values(d, buffer) returns the
+// digit's values on this limb, computed into buffer if need be.
+template <typename DigitSource>
+void inner_product_limb(const Context& context, const KeySwitchKey& key, std::size_t level, std::size_t t,
+                        std::size_t digits, DigitSource&& digit_values, u64* ext0, u64* ext1) {
+  const std::size_t n = context.ring_degree();
+  const std::size_t prime = prime_of(context, level, t);
+  const bool ifma = context.use_ifma(prime);
+  ScratchBuffer buffer = context.scratch(digits * n);
+  const u64* values[64] = {};
+  const u64* key_b[64] = {};
+  const u64* key_a[64] = {};
+  for (std::size_t d = 0; d < digits; ++d) {
+    values[d] = digit_values(d, buffer.data() + d * n);
+    key_b[d] = key.part(d, 0, prime);
+    key_a[d] = key.part(d, 1, prime);
+  }
+  dot_product_mod(values, key_b, key_a, digits, context.modulus(prime), ext0, ext1, n, ifma);
+}
+
+}  // namespace
+
+Decomposition decompose(const Context& context, const u64* poly, std::size_t level) {
+  const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
+  Decomposition result;
+  result.level = level;
+  result.digits = context.digits_at_level(level);
+  result.data.resize(result.digits * ext * n);
+  const ScratchBuffer scaled = scaled_coefficients(context, poly, level);
+  context.pool()->parallel_for(result.digits * ext, [&](std::size_t job) {
+    const std::size_t d = job / ext, t = job % ext;
+    digit_limb(context, poly, scaled, level, d, t, result.data.data() + job * n);
+  });
+  return result;
+}
+
+void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1) {
+  check_key(context, key);
+  const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
+  const std::size_t digits = context.digits_at_level(level);
+  const ScratchBuffer scaled = scaled_coefficients(context, poly, level);
+  ScratchBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
+  // Stream over target limbs: each digit's raised limb is made, used and dropped.
+  context.pool()->parallel_for(ext, [&](std::size_t t) {
+    inner_product_limb(context, key, level, t, digits,
+                       [&](std::size_t d, u64* scratch) {
+                         digit_limb(context, poly, scaled, level, d, t, scratch);
+                         return static_cast<const u64*>(scratch);
+                       },
+                       ext0.data() + t * n, ext1.data() + t * n);
+  });
+  mod_down(context, ext0, level, out0, true);
+  mod_down(context, ext1, level, out1, false);
+}
+
+void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
+                           const std::vector<std::uint32_t>* permutation, u64* out0, u64* out1) {
+  check_key(context, key);
+  const std::size_t level = decomposition.level;
+  const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
+  ScratchBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
+  context.pool()->parallel_for(ext, [&](std::size_t t) {
+    inner_product_limb(context, key, level, t, decomposition.digits,
+                       [&](std::size_t d, u64* scratch) {
+                         const u64* values = decomposition.limb(context, d, t);
+                         if (permutation == nullptr) return values;
+                         for (std::size_t c = 0; c < n; ++c) scratch[c] = values[(*permutation)[c]];
+                         return static_cast<const u64*>(scratch);
+                       },
+                       ext0.data() + t * n, ext1.data() + t * n);
+  });
+  mod_down(context, ext0, level, out0, true);
+  mod_down(context, ext1, level, out1, false);
+}
+
+}  // namespace cipherlm

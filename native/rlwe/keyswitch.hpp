@@ -1,0 +1,31 @@
+// Hybrid key switching (mod-up per digit, inner product with the key, mod-down by P), with a
+// hoisted variant that decomposes once and applies many Galois keys.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "rlwe/objects.hpp"
+
+namespace cipherlm {
+
+// The digit decomposition of one polynomial, raised to Q_l P: [digit][extended limb][coefficient].
+// Extended limbs are the level's data primes followed by the special primes.
+struct Decomposition {
+  std::size_t level = 0;
+  std::size_t digits = 0;
+  std::vector<u64> data;
+  const u64* limb(const Context& context, std::size_t digit, std::size_t ext_limb) const {
+    return data.data() + (digit * (level + 1 + context.special_prime_count()) + ext_limb) * context.ring_degree();
+  }
+};
+
+Decomposition decompose(const Context& context, const u64* poly, std::size_t level);
+
+// out0 += first part, out1 = second part of switching `poly` (NTT form, level + 1 limbs) with `key`.
+void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1);
+
+// The same on a decomposition, with the automorphism `permutation` (or none) applied to it first.
+void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
+                           const std::vector<std::uint32_t>* permutation, u64* out0, u64* out1);
+
+}  // namespace cipherlm

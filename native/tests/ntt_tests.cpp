@@ -1,0 +1,71 @@
+// The negacyclic NTT on every SIMD path this CPU runs: inverse(forward(a)) = a, and pointwise
+// products of transforms are products in Z_q[X]/(X^N + 1) computed by schoolbook multiplication.
+#include <string>
+#include <vector>
+
+#include "ring/cpu_features.hpp"
+#include "ring/ntt.hpp"
+#include "ring/primes.hpp"
+#include "tests/suites.hpp"
+
+namespace cipherlm::tests {
+
+namespace {
+
+std::vector<u64> random_residues(std::size_t n, u64 q, std::mt19937_64& random) {
+  std::uniform_int_distribution<u64> residue(0, q - 1);
+  std::vector<u64> values(n);
+  for (u64& v : values) v = residue(random);
+  return values;
+}
+
+std::vector<u64> schoolbook_negacyclic_product(const std::vector<u64>& a, const std::vector<u64>& b, const Modulus& q) {
+  const std::size_t n = a.size();
+  std::vector<u64> product(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const u64 term = mul_mod(a[i], b[j], q);
+      // X^N = -1: terms of degree N and above wrap around with their sign flipped.
+      if (i + j < n) product[i + j] = add_mod(product[i + j], term, q.value);
+      else product[i + j - n] = sub_mod(product[i + j - n], term, q.value);
+    }
+  }
+  return product;
+}
+
+}  // namespace
+
+void ntt_suite(Checks& checks, std::mt19937_64& random) {
+  for (std::size_t n : {16, 1024}) {
+    // Primes below 2^50 take the 52-bit IFMA kernels, larger ones the 64-bit kernels.
+    for (u64 q : ntt_primes_from_bit_sizes(n, {30, 45, 50, 60})) {
+      const Modulus modulus(q);
+      const NttTables tables(n, modulus);
+      for (SimdPath path : {SimdPath::Portable, SimdPath::Avx512Ifma}) {
+        if (!cpu_supports(path)) continue;
+        const std::string where = std::string(simd_path_name(path)) + " N=" + std::to_string(n) + " q=" + std::to_string(q);
+
+        const std::vector<u64> a = random_residues(n, q, random);
+        std::vector<u64> transformed = a;
+        tables.forward(transformed.data(), path);
+        bool reduced = true;
+        for (u64 v : transformed) reduced = reduced && v < q;
+        checks.expect(reduced, where + ": forward output is reduced below q");
+        std::vector<u64> round_trip = transformed;
+        tables.inverse(round_trip.data(), path);
+        checks.expect(round_trip == a, where + ": inverse(forward(a)) = a");
+
+        const std::vector<u64> b = random_residues(n, q, random);
+        std::vector<u64> transformed_b = b;
+        tables.forward(transformed_b.data(), path);
+        std::vector<u64> product(n);
+        for (std::size_t i = 0; i < n; ++i) product[i] = mul_mod(transformed[i], transformed_b[i], modulus);
+        tables.inverse(product.data(), path);
+        checks.expect(product == schoolbook_negacyclic_product(a, b, modulus),
+                      where + ": NTT product equals the schoolbook negacyclic product");
+      }
+    }
+  }
+}
+
+}  // namespace cipherlm::tests

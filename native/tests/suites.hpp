@@ -1,0 +1,13 @@
+// The engine test suites; main.cpp runs each with one shared random generator.
+#pragma once
+#include <random>
+
+#include "tests/checks.hpp"
+
+namespace cipherlm::tests {
+
+void ntt_suite(Checks& checks, std::mt19937_64& random);
+void ckks_round_trip_suite(Checks& checks, std::mt19937_64& random);
+void serialization_suite(Checks& checks, std::mt19937_64& random);
+
+}  // namespace cipherlm::tests
