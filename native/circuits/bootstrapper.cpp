@@ -174,12 +174,13 @@ Ciphertext Bootstrapper::bootstrap(const Ciphertext& input, const RelinKey& reli
 
 std::pair<Ciphertext, Ciphertext> Bootstrapper::bootstrap_two_real(const Ciphertext& a, const Ciphertext& b,
                                                                    const RelinKey& relin, const GaloisKeys& galois,
-                                                                   const BootstrapProgress& progress) const {
+                                                                   const BootstrapProgress& progress,
+                                                                   double factor) const {
   require(std::fabs(a.scale - b.scale) <= 1e-9 * a.scale, ErrorCode::ScaleMismatch,
           "the two ciphertexts must have the same scale");
   const Ciphertext a0 = drop_to_level(a, 0), b0 = drop_to_level(b, 0);
-  const Ciphertext packed = add(a0, multiply_plain(b0, monomial(1, 0)));  // a + i b
-  const Ciphertext y = bootstrap(packed, relin, galois, progress, 0.5);   // (a + i b) / 2
+  const Ciphertext packed = add(a0, multiply_plain(b0, monomial(1, 0)));           // a + i b
+  const Ciphertext y = bootstrap(packed, relin, galois, progress, 0.5 * factor);   // factor (a + i b) / 2
   const Ciphertext conjugated = conjugate(y, galois);
   return {add(y, conjugated), multiply_plain(sub(y, conjugated), monomial(-1, y.level))};
 }

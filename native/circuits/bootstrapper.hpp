@@ -47,9 +47,11 @@ class Bootstrapper {
   Ciphertext bootstrap(const Ciphertext& input, const RelinKey& relin, const GaloisKeys& galois,
                        const BootstrapProgress& progress = nullptr, double factor = 1.0) const;
   // Two real-valued ciphertexts (same level and scale) for the price of one: packed as a + i b.
+  // `factor` multiplies both results' slots, as in bootstrap().
   std::pair<Ciphertext, Ciphertext> bootstrap_two_real(const Ciphertext& a, const Ciphertext& b, const RelinKey& relin,
                                                        const GaloisKeys& galois,
-                                                       const BootstrapProgress& progress = nullptr) const;
+                                                       const BootstrapProgress& progress = nullptr,
+                                                       double factor = 1.0) const;
   // Bootstraps, then bootstraps the remaining error amplified by 2^boost_bits and subtracts it:
   // about boost_bits more bits of precision for twice the time.
   Ciphertext bootstrap_precise(const Ciphertext& input, const RelinKey& relin, const GaloisKeys& galois,
