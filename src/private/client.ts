@@ -174,6 +174,14 @@ export class PrivateInferenceClient {
     return out;
   }
 
+  /** Decrypts any ciphertext of this client's context to its slots (diagnostics). */
+  async decryptSlots(ct: Ciphertext): Promise<Float64Array> {
+    const plain = await this.decryptor.decryptAsync(ct);
+    const slots = await this.encoder.decodeAsync(plain);
+    plain.dispose();
+    return slots;
+  }
+
   /** The response's timing header (stages, bootstraps, seconds): public, no data. */
   static responseSummary(response: Uint8Array): ResponseHeader {
     return decodeMessage<ResponseHeader>(response, 'response').header;

@@ -88,6 +88,15 @@ export interface ProgressEvent {
   bootstrapsDone: number;
 }
 
+export interface ExecutorHooks {
+  /** After every stage. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** As each bootstrap's stages end. */
+  onBootstrapStage?: (stage: string, seconds: number) => void;
+  /** Every stage's output value (for diagnostics: the client can decrypt them and compare). */
+  onStageOutput?: (stage: string, value: Value) => void;
+}
+
 export const INV_SQRT = { lo: P.ISQ_LO, hi: P.ISQ_HI } as const;
 
 /** Levels of a projection with its LoRA branch, and the levels the attention's value stage needs. */
@@ -106,8 +115,7 @@ export class Executor {
     /** row groups (ciphertexts of sequences) in the batch */
     readonly groupCount: number,
     private readonly backend: RunBackend | null,
-    private readonly onProgress?: (event: ProgressEvent) => void,
-    private readonly onBootstrapStage?: (stage: string, seconds: number) => void,
+    private readonly hooks: ExecutorHooks = {},
   ) {
     if (desc.attention !== 'gaussian' || desc.norm !== 'poly' || desc.activation !== 'relu-poly' || desc.pooler !== 'tanh-poly')
       throw new UnsupportedError(`the encrypted executor runs the HE-friendly variant; '${desc.variant}' is not supported`, 'ERR_UNSUPPORTED');
@@ -152,7 +160,7 @@ export class Executor {
       const cts: Ciphertext[] = [];
       const bounds: number[] = [];
       for (const [v] of low) for (const g of v.groups!) for (const c of g) (cts.push(c), bounds.push(v.bound));
-      const out = await this.run.kernels.refresh(this.run.bootstrapper, cts, bounds, this.onBootstrapStage);
+      const out = await this.run.kernels.refresh(this.run.bootstrapper, cts, bounds, this.hooks.onBootstrapStage);
       let i = 0;
       for (const [v] of low) v.groups = v.groups!.map((g) => g.map(() => out[i++]));
     }
@@ -177,7 +185,8 @@ export class Executor {
     const out = Array.isArray(result) ? result : [result];
     this.stages.push({ stage: name, level: Math.min(...out.map((v) => v.level)), bootstraps: bootstrapsBefore + this.pendingBootstraps, seconds: (performance.now() - t0) / 1000 });
     this.pendingBootstraps = 0;
-    this.onProgress?.({ stage: name, stagesDone: this.stages.length, bootstrapsDone: this.bootstraps });
+    for (const v of out) this.hooks.onStageOutput?.(name, v);
+    this.hooks.onProgress?.({ stage: name, stagesDone: this.stages.length, bootstrapsDone: this.bootstraps });
   }
 
   private made(name: string, level: number, bound: number, width: number, groups: Ciphertext[][] | null): Value {
@@ -192,21 +201,24 @@ export class Executor {
     let out!: Value;
     await this.stage(name, async () => {
       const approx = { ...INV_SQRT, eps: this.desc.lnEps };
-      [x] = await this.ensure([[x, 3]]);
+      // v/2 is never bootstrapped: a bootstrap's absolute error would cost a small variance its
+      // relative precision, which the Newton steps cannot restore. So the input starts high enough
+      // for the statistics and the Chebyshev step, and v/2 serves every Newton step from there.
+      const cheb = INV_SQRT_CHEBYSHEV;
+      const depth = depthOfChebyshev(cheb);
+      [x] = await this.ensure([[x, depth + 3]]);
       const stats = this.planning ? null : await this.perGroup((g) => this.run.kernels.normStatistics(x.groups![g][0], approx));
       const pick = (i: number) => (stats ? stats.map((s) => [s[i]]) : null);
       let centred = this.made(`${name}.centred`, x.level - 1, 2 * VALUE_BOUNDS.residual, 1, pick(0));
       let t = this.made(`${name}.t`, x.level - 2, VALUE_BOUNDS.unit, 1, pick(1));
-      let halfV = this.made(`${name}.halfV`, x.level - 2, VALUE_BOUNDS.invSqrt, 1, pick(2));
+      const halfV = this.made(`${name}.halfV`, x.level - 2, VALUE_BOUNDS.invSqrt, 1, pick(2));
       // w ~ 1/sqrt(var + eps): the Chebyshev interpolant of poly.ts divided by sqrt(hi), then Newton steps
-      const cheb = INV_SQRT_CHEBYSHEV;
-      const depth = depthOfChebyshev(cheb);
       [t] = await this.ensure([[t, depth + 1]]);
       const tt = t;
       let w = this.made(`${name}.w`, t.level - depth, VALUE_BOUNDS.normalized, 1,
         this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.chebyshev(tt.groups![g][0], cheb)]));
       for (let i = 0; i < P.ISQ_NEWTON; i++) {
-        [w, halfV] = await this.ensure([[w, 3], [halfV, 3]]);
+        [w] = await this.ensure([[w, 3]]);
         const [ww, hv] = [w, halfV];
         w = this.made(`${name}.w`, Math.min(ww.level, hv.level) - 2, VALUE_BOUNDS.normalized, 1,
           this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.newton(ww.groups![g][0], hv.groups![g][0], approx)]));
