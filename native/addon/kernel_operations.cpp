@@ -11,6 +11,7 @@
 #include "kernels/plain_matrix_product.hpp"
 #include "kernels/polynomials.hpp"
 #include "kernels/refresh.hpp"
+#include "kernels/row_gather.hpp"
 
 namespace cipherlm::addon {
 
@@ -219,6 +220,10 @@ void register_kernel_operations(OperationTable& table) {
     return [x, diagonals, bias](const KernelContext& k) {
       return kernels::cipher_matrix_product(k, *x, values(diagonals), bias.get());
     };
+  });
+  unary_kernel(table, "kernelGatherFirstRows", [](const Napi::CallbackInfo& info, std::size_t i) {
+    auto groups = handle_array_argument<Ciphertext>(info, i, "groups");
+    return [groups](const KernelContext& k) { return kernels::gather_first_rows(k, values(groups)); };
   });
   table["kernelRefresh"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");

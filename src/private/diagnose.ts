@@ -64,19 +64,22 @@ export async function stageErrors(client: PrivateInferenceClient, model: Model, 
   for (const [k, probe] of probes.entries()) {
     const stage = probe.stage.includes(':') ? probe.stage.split(':')[1] : probe.stage;
     if (!references[0].has(stage)) continue;
-    for (let g = 0; g < batch.groups; g++) {
+    for (let g = 0; g < probe.count; g++) {
       const chunks: Float64Array[] = [];
       for (let i = 0; i < probe.width; i++) chunks.push(await client.decryptSlots(Ciphertext.load(client.context, entry(message, `probe${k}.group${g}.${i}`))));
-      for (let s = 0; s < layout.sequences && g * layout.sequences + s < batch.count; s++) {
-        const n = g * layout.sequences + s;
+      // a gathered value (one group for several) holds only [CLS] rows: group h's sequence s at row s * tokens + h
+      const gathered = probe.count < batch.groups;
+      for (let n = 0; n < batch.count; n++) {
+        const [h, s] = [Math.floor(n / layout.sequences), n % layout.sequences];
+        if (!gathered && h !== g) continue;
         const ref = references[n].get(stage)!;
         let worst = 0;
-        for (let t = 0; t < batch.lengths[n]; t++)
+        for (let t = 0; t < (gathered ? 1 : batch.lengths[n]); t++)
           for (let f = 0; f < ref.width; f++) {
             const expected = ref.values[t * ref.width + f];
             if (Number.isNaN(expected)) continue;
             // the model dimension sits in interleaved blocks of one ciphertext, wider vectors in order
-            const row = s * layout.tokens + t;
+            const row = gathered ? s * layout.tokens + h : s * layout.tokens + t;
             const actual = ref.width === layout.width ? chunks[0][layout.slot(layout.modelBlock(f), row)] : chunks[Math.floor(f / layout.width)][layout.slot(f % layout.width, row)];
             worst = Math.max(worst, Math.abs(actual - expected));
           }

@@ -30,6 +30,8 @@ export interface Value {
   bound: number;
   /** ciphertexts per row group */
   width: number;
+  /** row groups (the batch's, or one after the last layer gathers its [CLS] rows) */
+  count: number;
   groups: Ciphertext[][] | null;
 }
 
@@ -132,7 +134,7 @@ export class Executor {
   /** A value of fresh ciphertexts (the client's inputs), at the top level. */
   input(name: string, bound: number, groups: Ciphertext[][] | null, width: number): Value {
     if (groups && groups.length !== this.groupCount) throw new InvalidArgumentError(`${name}: ${groups.length} row groups, expected ${this.groupCount}`);
-    return { name, level: this.topLevel, bound, width, groups };
+    return { name, level: this.topLevel, bound, width, count: this.groupCount, groups };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -146,14 +148,14 @@ export class Executor {
     const unique = requests.filter(([v], i) => requests.findIndex(([w]) => w === v) === i);
     const low = unique.filter(([v, need]) => v.level < need);
     // two ciphertexts per bootstrap: an odd count takes along the stage's lowest other input for free
-    const odd = low.reduce((n, [v]) => n + v.width * this.groupCount, 0) % 2 === 1;
-    const spare = unique.filter(([v]) => v.level < this.topLevel && v.width * this.groupCount === 1 && !low.some(([w]) => w === v));
+    const odd = low.reduce((n, [v]) => n + v.width * v.count, 0) % 2 === 1;
+    const spare = unique.filter(([v]) => v.level < this.topLevel && v.width * v.count === 1 && !low.some(([w]) => w === v));
     if (low.length > 0 && odd && spare.length > 0) low.push(spare.reduce((a, b) => (b[0].level < a[0].level ? b : a)));
     for (const [v, need] of low)
       if (need > this.topLevel)
         throw new LevelMismatchError(`stage needs ${need} levels of ${v.name}; a bootstrap leaves ${this.topLevel}`, 'ERR_LEVEL_MISMATCH');
     if (low.length === 0) return requests.map(([v]) => v);
-    const count = low.reduce((n, [v]) => n + v.width * this.groupCount, 0);
+    const count = low.reduce((n, [v]) => n + v.width * v.count, 0);
     const calls = Math.ceil(count / 2);
     this.pendingBootstraps += calls;
     if (!this.planning) {
@@ -171,9 +173,9 @@ export class Executor {
   }
 
   /** Runs `body` on every row group (the kernels parallelize inside each call). */
-  private async perGroup<T>(body: (g: number) => Promise<T>): Promise<T[]> {
+  private async perGroup<T>(like: Value, body: (g: number) => Promise<T>): Promise<T[]> {
     const out: T[] = [];
-    for (let g = 0; g < this.groupCount; g++) out.push(await body(g));
+    for (let g = 0; g < like.count; g++) out.push(await body(g));
     return out;
   }
 
@@ -189,9 +191,9 @@ export class Executor {
     this.hooks.onProgress?.({ stage: name, stagesDone: this.stages.length, bootstrapsDone: this.bootstraps });
   }
 
-  private made(name: string, level: number, bound: number, width: number, groups: Ciphertext[][] | null): Value {
+  private made(name: string, level: number, bound: number, width: number, like: Value, groups: Ciphertext[][] | null): Value {
     if (level < 0) throw new LevelMismatchError(`internal: ${name} below level 0`, 'ERR_LEVEL_MISMATCH');
-    return { name, level, bound, width, groups };
+    return { name, level, bound, width, count: like.count, groups };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -207,26 +209,26 @@ export class Executor {
       const cheb = INV_SQRT_CHEBYSHEV;
       const depth = depthOfChebyshev(cheb);
       [x] = await this.ensure([[x, depth + 3]]);
-      const stats = this.planning ? null : await this.perGroup((g) => this.run.kernels.normStatistics(x.groups![g][0], approx));
+      const stats = this.planning ? null : await this.perGroup(x, (g) => this.run.kernels.normStatistics(x.groups![g][0], approx));
       const pick = (i: number) => (stats ? stats.map((s) => [s[i]]) : null);
-      let centred = this.made(`${name}.centred`, x.level - 1, 2 * VALUE_BOUNDS.residual, 1, pick(0));
-      let t = this.made(`${name}.t`, x.level - 2, VALUE_BOUNDS.unit, 1, pick(1));
-      const halfV = this.made(`${name}.halfV`, x.level - 2, VALUE_BOUNDS.invSqrt, 1, pick(2));
+      let centred = this.made(`${name}.centred`, x.level - 1, 2 * VALUE_BOUNDS.residual, 1, x, pick(0));
+      let t = this.made(`${name}.t`, x.level - 2, VALUE_BOUNDS.unit, 1, x, pick(1));
+      const halfV = this.made(`${name}.halfV`, x.level - 2, VALUE_BOUNDS.invSqrt, 1, x, pick(2));
       // w ~ 1/sqrt(var + eps): the Chebyshev interpolant of poly.ts divided by sqrt(hi), then Newton steps
       [t] = await this.ensure([[t, depth + 1]]);
       const tt = t;
-      let w = this.made(`${name}.w`, t.level - depth, VALUE_BOUNDS.normalized, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.chebyshev(tt.groups![g][0], cheb)]));
+      let w = this.made(`${name}.w`, t.level - depth, VALUE_BOUNDS.normalized, 1, t,
+        this.planning ? null : await this.perGroup(tt, async (g) => [await this.run.kernels.chebyshev(tt.groups![g][0], cheb)]));
       for (let i = 0; i < P.ISQ_NEWTON; i++) {
         [w] = await this.ensure([[w, 3]]);
         const [ww, hv] = [w, halfV];
-        w = this.made(`${name}.w`, Math.min(ww.level, hv.level) - 2, VALUE_BOUNDS.normalized, 1,
-          this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.newton(ww.groups![g][0], hv.groups![g][0], approx)]));
+        w = this.made(`${name}.w`, Math.min(ww.level, hv.level) - 2, VALUE_BOUNDS.normalized, 1, ww,
+          this.planning ? null : await this.perGroup(ww, async (g) => [await this.run.kernels.newton(ww.groups![g][0], hv.groups![g][0], approx)]));
       }
       [centred, w] = await this.ensure([[centred, 2], [w, 2]]);
       const [c, ww] = [centred, w];
-      out = this.made(name, Math.min(c.level, ww.level) - 1, VALUE_BOUNDS.normalized, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.multiply(c.groups![g][0], ww.groups![g][0])]));
+      out = this.made(name, Math.min(c.level, ww.level) - 1, VALUE_BOUNDS.normalized, 1, c,
+        this.planning ? null : await this.perGroup(c, async (g) => [await this.run.kernels.multiply(c.groups![g][0], ww.groups![g][0])]));
       return out;
     });
     return out;
@@ -237,8 +239,8 @@ export class Executor {
     let out!: Value;
     await this.stage(name, async () => {
       [x] = await this.ensure([[x, 2]]);
-      out = this.made(name, x.level - 1, bound, outWidth,
-        this.planning ? null : await this.perGroup((g) => this.run.kernels.applyMatrix(product(this.run), x.groups![g])));
+      out = this.made(name, x.level - 1, bound, outWidth, x,
+        this.planning ? null : await this.perGroup(x, (g) => this.run.kernels.applyMatrix(product(this.run), x.groups![g])));
       return out;
     });
     return out;
@@ -253,8 +255,8 @@ export class Executor {
     await this.stage(name, async () => {
       [h] = await this.ensure([[h, 3]]);
       const level = h.level - 2;
-      out = this.made(name, level, VALUE_BOUNDS.projection, 1,
-        this.planning ? null : await this.perGroup(async (g) => {
+      out = this.made(name, level, VALUE_BOUNDS.projection, 1, h,
+        this.planning ? null : await this.perGroup(h, async (g) => {
           const k = this.run.kernels;
           const x = h.groups![g][0];
           const adapter = this.run.weights.adapters[l][which];
@@ -276,8 +278,8 @@ export class Executor {
       [q, k] = await this.ensure([[q, 4], [k, 4]]);
       const level = Math.min(q.level, k.level) - 3;
       const packed = this.packedCount();
-      out = this.made(`${name}.bases`, level, VALUE_BOUNDS.unit, packed,
-        this.planning ? null : await this.perGroup((g) => this.run.kernels.attentionBases(q.groups![g][0], k.groups![g][0], constant, P.EXP_SQUARINGS)));
+      out = this.made(`${name}.bases`, level, VALUE_BOUNDS.unit, packed, q,
+        this.planning ? null : await this.perGroup(q, (g) => this.run.kernels.attentionBases(q.groups![g][0], k.groups![g][0], constant, P.EXP_SQUARINGS)));
       return out;
     });
     let kernel = out;
@@ -288,8 +290,8 @@ export class Executor {
         [kernel] = await this.ensure([[kernel, 2]]);
         const count = Math.min(remaining, kernel.level - 1);
         const input = kernel;
-        kernel = this.made(`${name}.exp`, input.level - count, VALUE_BOUNDS.unit, input.width,
-          this.planning ? null : await this.perGroup((g) => Promise.all(input.groups![g].map((c) => this.run.kernels.squarings(c, count)))));
+        kernel = this.made(`${name}.exp`, input.level - count, VALUE_BOUNDS.unit, input.width, input,
+          this.planning ? null : await this.perGroup(input, (g) => Promise.all(input.groups![g].map((c) => this.run.kernels.squarings(c, count)))));
         remaining -= count;
         return kernel;
       });
@@ -297,10 +299,21 @@ export class Executor {
     await this.stage(`${name}.values`, async () => {
       [kernel, v, mask] = await this.ensure([[kernel, 2], [v, VALUES_INPUT_LEVELS], [mask, VALUES_INPUT_LEVELS]]);
       const level = Math.min(Math.min(v.level, mask.level) - 3, kernel.level) - 1;
-      out = this.made(name, level, VALUE_BOUNDS.attention, 1,
-        this.planning ? null : await this.perGroup(async (g) => [
+      out = this.made(name, level, VALUE_BOUNDS.attention, 1, v,
+        this.planning ? null : await this.perGroup(kernel, async (g) => [
           await this.run.kernels.attentionApply(kernel.groups![g], v.groups![g][0], mask.groups![g][0], constant, P.EXP_SQUARINGS),
         ]));
+      return out;
+    });
+    return out;
+  }
+
+  /** Only the [CLS] rows matter after the last attention: one ciphertext for every row group from here. */
+  private async gatherFirstRows(x: Value): Promise<Value> {
+    let out!: Value;
+    await this.stage('gather', async () => {
+      [x] = await this.ensure([[x, 2]]);
+      out = { name: 'gather', level: x.level - 1, bound: x.bound, width: x.width, count: 1, groups: this.planning ? null : [[await this.run.kernels.gatherFirstRows(x.groups!.map((g) => g[0]))]] };
       return out;
     });
     return out;
@@ -314,8 +327,8 @@ export class Executor {
   private async add(a: Value, b: Value, name: string, bound: number): Promise<Value> {
     let out!: Value;
     await this.stage(name, async () => {
-      out = this.made(name, Math.min(a.level, b.level), bound, a.width,
-        this.planning ? null : await this.perGroup((g) => Promise.all(a.groups![g].map((c, i) => this.run.kernels.add(c, b.groups![g][i])))));
+      out = this.made(name, Math.min(a.level, b.level), bound, a.width, a,
+        this.planning ? null : await this.perGroup(a, (g) => Promise.all(a.groups![g].map((c, i) => this.run.kernels.add(c, b.groups![g][i])))));
       return out;
     });
     return out;
@@ -331,8 +344,8 @@ export class Executor {
       await this.stage(`L${l}.sign`, async () => {
         [s] = await this.ensure([[s, 4]]);
         const input = s;
-        s = this.made(`L${l}.sign`, input.level - 3, VALUE_BOUNDS.unit, chunks,
-          this.planning ? null : await this.perGroup((g) => Promise.all(input.groups![g].map((c) => this.run.kernels.oddDegree7(c, coefficients)))));
+        s = this.made(`L${l}.sign`, input.level - 3, VALUE_BOUNDS.unit, chunks, input,
+          this.planning ? null : await this.perGroup(input, (g) => Promise.all(input.groups![g].map((c) => this.run.kernels.oddDegree7(c, coefficients)))));
         return s;
       });
     }
@@ -340,8 +353,8 @@ export class Executor {
     await this.stage(`L${l}.relu`, async () => {
       let tt = t;
       [tt, s] = await this.ensure([[tt, 2], [s, 2]]);
-      z = this.made(`L${l}.relu`, Math.min(tt.level, s.level) - 1, VALUE_BOUNDS.unit, chunks,
-        this.planning ? null : await this.perGroup((g) => Promise.all(tt.groups![g].map((c, i) => this.run.kernels.reluCombine(c, s.groups![g][i])))));
+      z = this.made(`L${l}.relu`, Math.min(tt.level, s.level) - 1, VALUE_BOUNDS.unit, chunks, tt,
+        this.planning ? null : await this.perGroup(tt, (g) => Promise.all(tt.groups![g].map((c, i) => this.run.kernels.reluCombine(c, s.groups![g][i])))));
       return z;
     });
     const f = await this.linear(z, (b) => b.matrices.layers[l].down, `L${l}.down`, 1, VALUE_BOUNDS.residual);
@@ -354,8 +367,8 @@ export class Executor {
     await this.stage('head.pooler', async () => {
       let zz = z;
       [zz] = await this.ensure([[zz, 2]]);
-      u = this.made('head.pooler', zz.level - 1, VALUE_BOUNDS.unit, 1,
-        this.planning ? null : await this.perGroup(async (g) => {
+      u = this.made('head.pooler', zz.level - 1, VALUE_BOUNDS.unit, 1, zz,
+        this.planning ? null : await this.perGroup(zz, async (g) => {
           const h = this.run.weights.head;
           return [await this.run.kernels.cipherMatrix(zz.groups![g][0], h.poolerDiagonals, h.poolerBias)];
         }));
@@ -366,15 +379,15 @@ export class Executor {
       const cheb = TANH_CHEBYSHEV;
       const depth = depthOfChebyshev(cheb);
       [u] = await this.ensure([[u, depth + 1]]);
-      th = this.made('head.tanh', u.level - depth, VALUE_BOUNDS.unit, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.chebyshev(u.groups![g][0], cheb)]));
+      th = this.made('head.tanh', u.level - depth, VALUE_BOUNDS.unit, 1, u,
+        this.planning ? null : await this.perGroup(u, async (g) => [await this.run.kernels.chebyshev(u.groups![g][0], cheb)]));
       return th;
     });
     let logits!: Value;
     await this.stage('head.classifier', async () => {
       [th] = await this.ensure([[th, 1]]);
-      logits = this.made('logits', th.level - 1, VALUE_BOUNDS.residual, this.desc.numLabels,
-        this.planning ? null : await this.perGroup((g) => {
+      logits = this.made('logits', th.level - 1, VALUE_BOUNDS.residual, this.desc.numLabels, th,
+        this.planning ? null : await this.perGroup(th, (g) => {
           const h = this.run.weights.head;
           return this.run.kernels.featureDot(th.groups![g][0], h.classifier, h.classifierBias);
         }));
@@ -395,7 +408,8 @@ export class Executor {
       const v = await this.projection(h, l, 'value');
       const att = await this.attention(q, k, v, keyMask, l);
       const o = await this.linear(att, (b) => b.matrices.layers[l].output, `L${l}.output`, 1, VALUE_BOUNDS.residual);
-      const x1 = await this.add(x, o, `L${l}.residual1`, VALUE_BOUNDS.residual);
+      let x1 = await this.add(x, o, `L${l}.residual1`, VALUE_BOUNDS.residual);
+      if (l === this.desc.layers.length - 1 && x1.count > 1) x1 = await this.gatherFirstRows(x1);
       const h2 = await this.layerNorm(x1, `L${l}.ln2`);
       x = await this.feedForward(x1, h2, l);
     }

@@ -122,6 +122,10 @@ export class Kernels extends NativeResource {
   cipherMatrix(x: Ciphertext, diagonals: Ciphertext[], bias: Ciphertext | null): Promise<Ciphertext> {
     return this.one('kernelCipherMatrix', x.handle, Kernels.handles(diagonals), bias ? bias.handle : null);
   }
+  /** The [CLS] rows of every row group in one ciphertext (group g's sequence s at row s * tokens + g); one level. */
+  gatherFirstRows(groups: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelGatherFirstRows', Kernels.handles(groups));
+  }
   /** Bootstraps (two at a time) back to the top level; bounds[i] >= max |value| of cts[i]. */
   refresh(bootstrapper: Bootstrapper, cts: Ciphertext[], bounds: number[], onProgress?: (stage: string, seconds: number) => void): Promise<Ciphertext[]> {
     return this.many('kernelRefresh', bootstrapper.handle, Kernels.handles(cts), Float64Array.from(bounds), onProgress);

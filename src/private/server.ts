@@ -52,6 +52,8 @@ export interface ProbeRecord {
   stage: string;
   /** ciphertexts per row group */
   width: number;
+  /** row groups returned (1 once the [CLS] rows are gathered) */
+  count: number;
 }
 export interface ResponseHeader {
   groups: number;
@@ -61,6 +63,11 @@ export interface ResponseHeader {
   stages: StageRecord[];
   /** stage outputs returned (encrypted) when the request asked for probes */
   probes: ProbeRecord[];
+  /**
+   * Whether the last layer gathered the [CLS] rows of all row groups into one ciphertext: then
+   * sequence s of group g is at row s * tokens + g of group 0's outputs.
+   */
+  gathered: boolean;
 }
 
 export class PrivateInferenceServer {
@@ -208,7 +215,7 @@ export class PrivateInferenceServer {
         onStageOutput: options.probes
           ? (stage, value) => {
               const k = probeList.length;
-              probeList.push({ stage: value.name === stage ? stage : `${stage}:${value.name}`, width: value.width });
+              probeList.push({ stage: value.name === stage ? stage : `${stage}:${value.name}`, width: value.width, count: value.count });
               value.groups!.forEach((cts, g) => cts.forEach((ct, i) => probes.push({ name: `probe${k}.group${g}.${i}`, bytes: ct.save() })));
             }
           : undefined,
@@ -221,7 +228,7 @@ export class PrivateInferenceServer {
     const entries: Entry[] = [];
     logits.groups!.forEach((cts, g) => cts.forEach((ct, c) => entries.push({ name: `group${g}.logit${c}`, bytes: ct.save() })));
     entries.push(...probes);
-    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: executor.bootstraps, seconds: (performance.now() - t0) / 1000, stages: executor.stages, probes: probeList };
+    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: executor.bootstraps, seconds: (performance.now() - t0) / 1000, stages: executor.stages, probes: probeList, gathered: logits.count < groups };
     return encodeMessage('response', header, entries);
   }
 

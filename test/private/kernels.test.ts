@@ -262,4 +262,21 @@ describe('private-transformer kernels (N = 8192, insecure test parameters)', () 
     const expectedPool = matmulRows(layout, [x], Wp, WIDTH, WIDTH, bp);
     expect(bits(layout.unpackActivation(decrypt(pooled), 0), expectedPool[0])).toBeGreaterThan(18);
   });
+
+  it('gathers the [CLS] rows of several row groups into one ciphertext, other rows from the first group', async () => {
+    const k = kernelsFor(16);
+    const layout = k.layout;
+    const groups = [0, 1, 2].map(() => random(SLOTS, 2));
+    const gathered = decrypt(await k.gatherFirstRows(groups.map((g) => encrypt(g))));
+    let worst = 0;
+    for (let b = 0; b < WIDTH; b++)
+      for (let r = 0; r < layout.rows; r++) {
+        const t = r % layout.tokens;
+        const fromGroup = r < layout.usedRows && t < groups.length ? t : 0;
+        const source = fromGroup === 0 || r >= layout.usedRows || t >= groups.length ? r : r - t;
+        worst = Math.max(worst, Math.abs(gathered[layout.slot(b, r)] - groups[fromGroup][layout.slot(b, source)]));
+      }
+    expect(-Math.log2(worst / 2)).toBeGreaterThan(22);
+  });
 });
+
