@@ -131,8 +131,53 @@ export class Kernels extends NativeResource {
     return this.many('kernelRefresh', bootstrapper.handle, Kernels.handles(cts), Float64Array.from(bounds), onProgress);
   }
 
+  /** Several polynomials of one input from one Chebyshev basis. */
+  chebyshevMany(t: Ciphertext, polynomials: Float64Array[]): Promise<Ciphertext[]> {
+    return this.many('kernelChebyshevMany', t.handle, polynomials);
+  }
+  /** [f(t), f'(t)] of the composite sign's degree-7 step; three levels. */
+  oddDegree7WithDerivative(t: Ciphertext, coefficients: readonly number[]): Promise<Ciphertext[]> {
+    return this.many('kernelOddDegree7WithDerivative', t.handle, Float64Array.from(coefficients));
+  }
+  /** [w', dw'/dv] of a Newton step of 1/sqrt(v); two and three levels. */
+  newtonWithDerivative(w: Ciphertext, dw: Ciphertext, halfV: Ciphertext, approx: InvSqrtConstants): Promise<Ciphertext[]> {
+    return this.many('kernelNewtonWithDerivative', w.handle, dw.handle, halfV.handle, approx.lo, approx.hi, approx.eps);
+  }
+  /** LayerNorm's backward from dL/d(normalized, before gamma and beta); four levels. */
+  normBackward(dh: Ciphertext, centred: Ciphertext, w: Ciphertext, dw: Ciphertext, approx: InvSqrtConstants): Promise<Ciphertext> {
+    return this.one('kernelNormBackward', dh.handle, centred.handle, w.handle, dw.handle, approx.lo, approx.hi, approx.eps);
+  }
+  /** Packed per-head inner products of x at query rows and y at the shifted key rows; three levels. */
+  attentionInner(x: Ciphertext, y: Ciphertext): Promise<Ciphertext[]> {
+    return this.many('kernelAttentionInner', x.handle, y.handle);
+  }
+  /** sum over shifts of a packed kernel times the shifted x; one level below min(kernel, x - 2). */
+  attentionWeigh(kernel: Ciphertext[], x: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelAttentionWeigh', Kernels.handles(kernel), x.handle);
+  }
+  /** The packed kernel of the transposed matrix; two levels. */
+  attentionTranspose(kernel: Ciphertext[]): Promise<Ciphertext[]> {
+    return this.many('kernelAttentionTranspose', Kernels.handles(kernel));
+  }
+  /** sum over shifts of a packed kernel, replicated on each head's blocks; no level. */
+  attentionHeadSums(kernel: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelAttentionHeadSums', Kernels.handles(kernel));
+  }
+  /** Sum over the rows of each block, valid on the block's last row; no level. */
+  rowTotal(x: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelRowTotal', x.handle);
+  }
+  /** Row totals packed one per row (parameter i at row rows-1-i); one level. */
+  packRows(totals: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelPackRows', Kernels.handles(totals));
+  }
+  /** Packed parameter i as block constants again; one level. */
+  unpackRow(packed: Ciphertext, index: number): Promise<Ciphertext> {
+    return this.one('kernelUnpackRow', packed.handle, index);
+  }
+
   /** Rotation steps the kernels rotate by, for a layout (the client makes Galois keys for these). */
-  static rotationSteps(layout: ActivationLayout): number[] {
-    return callNative<number[]>('kernelRotationSteps', layout.slots, layout.width, layout.tokens, layout.heads);
+  static rotationSteps(layout: ActivationLayout, training = false): number[] {
+    return callNative<number[]>('kernelRotationSteps', layout.slots, layout.width, layout.tokens, layout.heads, training);
   }
 }
