@@ -310,6 +310,21 @@ void register_kernel_operations(OperationTable& table) {
     const std::size_t index = size_argument(info, i + 1, "index", 1u << 16);
     return [packed, index](const KernelContext& k) { return kernels::unpack_row(k, *packed, index); };
   });
+  unary_kernel(table, "kernelCipherMatrixTranspose", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr y = handle_argument<Ciphertext>(info, i, "y");
+    auto diagonals = handle_array_argument<Ciphertext>(info, i + 1, "diagonals");
+    return [y, diagonals](const KernelContext& k) { return kernels::cipher_matrix_transpose_product(k, *y, values(diagonals)); };
+  });
+  many_kernel(table, "kernelCipherMatrixGradient", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr x = handle_argument<Ciphertext>(info, i, "x");
+    CtPtr dy = handle_argument<Ciphertext>(info, i + 1, "dy");
+    return [x, dy](const KernelContext& k) { return kernels::cipher_matrix_gradient(k, *x, *dy); };
+  });
+  many_kernel(table, "kernelScatterFirstRows", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr gathered = handle_argument<Ciphertext>(info, i, "gathered");
+    const std::size_t groups = size_argument(info, i + 1, "groups", 1u << 16);
+    return [gathered, groups](const KernelContext& k) { return kernels::scatter_first_rows(k, *gathered, groups); };
+  });
   table["kernelRefresh"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
     auto bootstrapper = handle_argument<Bootstrapper>(info, first + 1, "bootstrapper");

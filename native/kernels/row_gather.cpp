@@ -49,4 +49,22 @@ Ciphertext gather_first_rows(const KernelContext& kernels, const std::vector<Cip
   return out;
 }
 
+std::vector<Ciphertext> scatter_first_rows(const KernelContext& kernels, const Ciphertext& gathered, std::size_t groups) {
+  const ActivationLayout& layout = kernels.layout();
+  require(groups >= 1 && groups <= layout.tokens, ErrorCode::InvalidArgument, "scatter: 1 to tokens row groups");
+  kernels.scales().require_canonical(gathered, "scattered ciphertext");
+  require(gathered.level >= 1, ErrorCode::LevelMismatch, "scatter: no level left");
+  const auto first_rows = kernels.cached("scatter.first", gathered.level, [&] {
+    return layout.row_mask([&](std::size_t r) { return r < layout.used_rows() && r % layout.tokens == 0; });
+  });
+  std::vector<Ciphertext> out(groups);
+  kernels.context().pool()->parallel_for(groups, [&](std::size_t g) {
+    const Ciphertext moved = g == 0 ? gathered : kernels.rotator().rotate(gathered, static_cast<long long>(g));
+    Ciphertext kept = rescale(multiply_plain(moved, *first_rows));
+    kept.scale = kernels.scales().at(gathered.level - 1);
+    out[g] = std::move(kept);
+  });
+  return out;
+}
+
 }  // namespace cipherlm::kernels

@@ -11,5 +11,8 @@ namespace cipherlm::kernels {
 
 // At most `tokens` groups, canonical at one level >= 1; one level.
 Ciphertext gather_first_rows(const KernelContext& kernels, const std::vector<Ciphertext>& groups);
+// The backward pass of the gather: group g's [CLS] rows back from rows s * tokens + g, every other
+// row zero (they received no gradient); one level.
+std::vector<Ciphertext> scatter_first_rows(const KernelContext& kernels, const Ciphertext& gathered, std::size_t groups);
 
 }  // namespace cipherlm::kernels

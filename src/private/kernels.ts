@@ -126,6 +126,18 @@ export class Kernels extends NativeResource {
   gatherFirstRows(groups: Ciphertext[]): Promise<Ciphertext> {
     return this.one('kernelGatherFirstRows', Kernels.handles(groups));
   }
+  /** y W^T with the pre-rotated diagonals of W; one level. */
+  cipherMatrixTranspose(y: Ciphertext, diagonals: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelCipherMatrixTranspose', y.handle, Kernels.handles(diagonals));
+  }
+  /** Gradients of the pre-rotated diagonals for x W (row totals, valid on each block's last row); one level. */
+  cipherMatrixGradient(x: Ciphertext, dy: Ciphertext): Promise<Ciphertext[]> {
+    return this.many('kernelCipherMatrixGradient', x.handle, dy.handle);
+  }
+  /** The gather's backward: group g's [CLS] rows from rows s * tokens + g, other rows zero; one level. */
+  scatterFirstRows(gathered: Ciphertext, groups: number): Promise<Ciphertext[]> {
+    return this.many('kernelScatterFirstRows', gathered.handle, groups);
+  }
   /** Bootstraps (two at a time) back to the top level; bounds[i] >= max |value| of cts[i]. */
   refresh(bootstrapper: Bootstrapper, cts: Ciphertext[], bounds: number[], onProgress?: (stage: string, seconds: number) => void): Promise<Ciphertext[]> {
     return this.many('kernelRefresh', bootstrapper.handle, Kernels.handles(cts), Float64Array.from(bounds), onProgress);

@@ -144,4 +144,45 @@ describe('training kernels (N = 8192, insecure test parameters)', () => {
       expect(-Math.log2(worst / layout.rows)).toBeGreaterThan(18);
     }
   });
+
+  it('the encrypted matrix backward (y W^T, the diagonals\' gradients) and the scatter that undoes the gather', async () => {
+    const k = kernelsFor(40);
+    const layout = k.layout;
+    const rows = layout.tokens;
+    const W = random(WIDTH * WIDTH, 0.2);
+    const diagonals = layout.cipherDiagonals(W).map((d) => encrypt(d));
+    const y = random(rows * WIDTH, 1);
+    const x = random(rows * WIDTH, 1);
+    const back = layout.unpackActivation(decrypt(await k.cipherMatrixTranspose(encrypt(layout.packActivations([y])), diagonals)), 0);
+    const expected = new Float64Array(rows * WIDTH);
+    for (let t = 0; t < rows; t++) for (let i = 0; i < WIDTH; i++) for (let o = 0; o < WIDTH; o++) expected[t * WIDTH + i] += y[t * WIDTH + o] * W[i * WIDTH + o];
+    expect(bits(back, expected, 1)).toBeGreaterThan(18);
+    // the gradient of W for sum_rows (x W) . y is x^T y; its diagonals, pre-rotated like W's, row-totalled
+    const packedX = layout.packActivations([x]);
+    const packedY = layout.packActivations([y]);
+    const grads = (await k.cipherMatrixGradient(encrypt(packedX), encrypt(packedY))).map(decrypt);
+    const dW = new Float64Array(WIDTH * WIDTH);
+    // every row of the layout counts (filler rows hold copies of real rows)
+    for (let r = 0; r < layout.rows; r++)
+      for (let i = 0; i < WIDTH; i++)
+        for (let o = 0; o < WIDTH; o++) dW[i * WIDTH + o] += packedX[layout.slot(layout.modelBlock(i), r)] * packedY[layout.slot(layout.modelBlock(o), r)];
+    const expectedDiagonals = layout.cipherDiagonals(dW);
+    let worst = 0;
+    for (const [i, g] of grads.entries()) for (let b = 0; b < WIDTH; b++) worst = Math.max(worst, Math.abs(g[layout.slot(b, layout.rows - 1)] - expectedDiagonals[i][layout.slot(b, 0)]));
+    expect(-Math.log2(worst / layout.rows)).toBeGreaterThan(18);
+    // scatter undoes gather on the [CLS] rows
+    const k16 = kernelsFor(16);
+    const groups = [0, 1, 2].map(() => random(SLOTS, 1));
+    const gathered = await k16.gatherFirstRows(groups.map((g) => encrypt(g)));
+    const scattered = (await k16.scatterFirstRows(gathered, 3)).map(decrypt);
+    worst = 0;
+    for (const [g, values] of groups.entries())
+      for (let b = 0; b < WIDTH; b++)
+        for (let r = 0; r < k16.layout.rows; r++) {
+          const cls = r < k16.layout.usedRows && r % k16.layout.tokens === 0;
+          worst = Math.max(worst, Math.abs(scattered[g][k16.layout.slot(b, r)] - (cls ? values[k16.layout.slot(b, r)] : 0)));
+        }
+    expect(-Math.log2(worst)).toBeGreaterThan(20);
+  });
 });
+
