@@ -159,6 +159,25 @@ void register_kernel_operations(OperationTable& table) {
     CtPtr b = handle_argument<Ciphertext>(info, i + 1, "b");
     return [a, b](const KernelContext& k) { return k.add(*a, *b); };
   });
+  unary_kernel(table, "kernelSub", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr a = handle_argument<Ciphertext>(info, i, "a");
+    CtPtr b = handle_argument<Ciphertext>(info, i + 1, "b");
+    return [a, b](const KernelContext& k) { return k.sub(*a, *b); };
+  });
+  unary_kernel(table, "kernelAddScalar", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr x = handle_argument<Ciphertext>(info, i, "x");
+    const double value = number_argument(info, i + 1, "value");
+    return [x, value](const KernelContext& k) {
+      k.scales().require_canonical(*x, "addScalar input");
+      return add_scalar(*x, value);
+    };
+  });
+  unary_kernel(table, "kernelAffine", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr x = handle_argument<Ciphertext>(info, i, "x");
+    std::vector<double> scale = float64_argument(info, i + 1, "scale");
+    std::vector<double> shift = float64_argument(info, i + 2, "shift");
+    return [x, scale, shift](const KernelContext& k) { return kernels::feature_affine(k, *x, scale, shift); };
+  });
   unary_kernel(table, "kernelLower", [](const Napi::CallbackInfo& info, std::size_t i) {
     CtPtr x = handle_argument<Ciphertext>(info, i, "x");
     const std::size_t level = size_argument(info, i + 1, "level", 1u << 10);

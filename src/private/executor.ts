@@ -108,7 +108,7 @@ const VALUES_INPUT_LEVELS = 5;
 export class Executor {
   readonly stages: StageRecord[] = [];
   bootstraps = 0;
-  private pendingBootstraps = 0;
+  protected pendingBootstraps = 0;
 
   constructor(
     readonly desc: ModelDescription,
@@ -116,8 +116,8 @@ export class Executor {
     readonly topLevel: number,
     /** row groups (ciphertexts of sequences) in the batch */
     readonly groupCount: number,
-    private readonly backend: RunBackend | null,
-    private readonly hooks: ExecutorHooks = {},
+    protected readonly backend: RunBackend | null,
+    protected readonly hooks: ExecutorHooks = {},
   ) {
     if (desc.attention !== 'gaussian' || desc.norm !== 'poly' || desc.activation !== 'relu-poly' || desc.pooler !== 'tanh-poly')
       throw new UnsupportedError(`the encrypted executor runs the HE-friendly variant; '${desc.variant}' is not supported`, 'ERR_UNSUPPORTED');
@@ -126,7 +126,7 @@ export class Executor {
   get planning(): boolean {
     return this.backend === null;
   }
-  private get run(): RunBackend {
+  protected get run(): RunBackend {
     if (!this.backend) throw new Error('internal: no backend while planning');
     return this.backend;
   }
@@ -144,42 +144,50 @@ export class Executor {
    * Bootstraps every value below its required level (all together, two ciphertexts per bootstrap).
    * A value is refreshed in place, so its later consumers see the refreshed ciphertexts.
    */
-  private async ensure(requests: [Value, number][]): Promise<Value[]> {
+  protected async ensure(requests: [Value, number][]): Promise<Value[]> {
     const unique = requests.filter(([v], i) => requests.findIndex(([w]) => w === v) === i);
     const low = unique.filter(([v, need]) => v.level < need);
-    // two ciphertexts per bootstrap: an odd count takes along the stage's lowest other input for free
-    const odd = low.reduce((n, [v]) => n + v.width * v.count, 0) % 2 === 1;
-    const spare = unique.filter(([v]) => v.level < this.topLevel && v.width * v.count === 1 && !low.some(([w]) => w === v));
-    if (low.length > 0 && odd && spare.length > 0) low.push(spare.reduce((a, b) => (b[0].level < a[0].level ? b : a)));
     for (const [v, need] of low)
       if (need > this.topLevel)
         throw new LevelMismatchError(`stage needs ${need} levels of ${v.name}; a bootstrap leaves ${this.topLevel}`, 'ERR_LEVEL_MISMATCH');
     if (low.length === 0) return requests.map(([v]) => v);
-    const count = low.reduce((n, [v]) => n + v.width * v.count, 0);
-    const calls = Math.ceil(count / 2);
+    // two ciphertexts per bootstrap, paired with others of the same bound (a pair is divided by the
+    // larger bound, which would cost the smaller value precision); an odd one out takes along the
+    // stage's lowest other input of its bound for free
+    const entries: { value: Value; group: number; index: number }[] = [];
+    for (const [v] of low) for (let g = 0; g < v.count; g++) for (let i = 0; i < v.width; i++) entries.push({ value: v, group: g, index: i });
+    const odd = entries.filter((e) => entries.filter((f) => f.value.bound === e.value.bound).length % 2 === 1);
+    if (odd.length > 0) {
+      const spare = unique.filter(([v]) => v.level < this.topLevel && v.width * v.count === 1 && v.bound === odd[0].value.bound && !low.some(([w]) => w === v));
+      if (spare.length > 0) {
+        const [v] = spare.reduce((a, b) => (b[0].level < a[0].level ? b : a));
+        low.push([v, v.level]);
+        entries.push({ value: v, group: 0, index: 0 });
+      }
+    }
+    entries.sort((a, b) => a.value.bound - b.value.bound);
+    const calls = Math.ceil(entries.length / 2);
     this.pendingBootstraps += calls;
     if (!this.planning) {
-      const cts: Ciphertext[] = [];
-      const bounds: number[] = [];
-      for (const [v] of low) for (const g of v.groups!) for (const c of g) (cts.push(c), bounds.push(v.bound));
-      const out = await this.run.kernels.refresh(this.run.bootstrapper, cts, bounds, this.hooks.onBootstrapStage);
-      let i = 0;
-      for (const [v] of low) v.groups = v.groups!.map((g) => g.map(() => out[i++]));
+      const out = await this.run.kernels.refresh(this.run.bootstrapper, entries.map((e) => e.value.groups![e.group][e.index]), entries.map((e) => e.value.bound), this.hooks.onBootstrapStage);
+      const fresh = new Map<Value, Ciphertext[][]>();
+      for (const [v] of low) fresh.set(v, v.groups!.map((g) => g.slice()));
+      entries.forEach((e, i) => (fresh.get(e.value)![e.group][e.index] = out[i]));
+      for (const [v] of low) v.groups = fresh.get(v)!;
     }
-    if (process.env.CIPHERLM_TRACE) for (const [v, need] of low) console.log(`  refresh ${v.name} at ${v.level} (needs ${need}, ${v.width} ct)`);
     for (const [v] of low) v.level = this.topLevel;
     this.bootstraps += calls;
     return requests.map(([v]) => v);
   }
 
   /** Runs `body` on every row group (the kernels parallelize inside each call). */
-  private async perGroup<T>(like: Value, body: (g: number) => Promise<T>): Promise<T[]> {
+  protected async perGroup<T>(like: Value, body: (g: number) => Promise<T>): Promise<T[]> {
     const out: T[] = [];
     for (let g = 0; g < like.count; g++) out.push(await body(g));
     return out;
   }
 
-  private async stage(name: string, body: () => Promise<Value | Value[]>): Promise<void> {
+  protected async stage(name: string, body: () => Promise<Value | Value[]>): Promise<void> {
     const t0 = performance.now();
     const bootstrapsBefore = this.pendingBootstraps;
     this.pendingBootstraps = 0;
@@ -191,7 +199,7 @@ export class Executor {
     this.hooks.onProgress?.({ stage: name, stagesDone: this.stages.length, bootstrapsDone: this.bootstraps });
   }
 
-  private made(name: string, level: number, bound: number, width: number, like: Value, groups: Ciphertext[][] | null): Value {
+  protected made(name: string, level: number, bound: number, width: number, like: Value, groups: Ciphertext[][] | null): Value {
     if (level < 0) throw new LevelMismatchError(`internal: ${name} below level 0`, 'ERR_LEVEL_MISMATCH');
     return { name, level, bound, width, count: like.count, groups };
   }
@@ -235,7 +243,7 @@ export class Executor {
   }
 
   /** x W (+ bias) for a plaintext weight; one level. */
-  private async linear(x: Value, product: (b: RunBackend) => MatrixProduct, name: string, outWidth: number, bound: number): Promise<Value> {
+  protected async linear(x: Value, product: (b: RunBackend) => MatrixProduct, name: string, outWidth: number, bound: number): Promise<Value> {
     let out!: Value;
     await this.stage(name, async () => {
       [x] = await this.ensure([[x, 2]]);
@@ -309,7 +317,7 @@ export class Executor {
   }
 
   /** Only the [CLS] rows matter after the last attention: one ciphertext for every row group from here. */
-  private async gatherFirstRows(x: Value): Promise<Value> {
+  protected async gatherFirstRows(x: Value): Promise<Value> {
     let out!: Value;
     await this.stage('gather', async () => {
       [x] = await this.ensure([[x, 2]]);
@@ -319,12 +327,12 @@ export class Executor {
     return out;
   }
 
-  private packedCount(): number {
+  protected packedCount(): number {
     const per = this.desc.dim / this.desc.heads;
     return Math.ceil(this.desc.maxLen / per);
   }
 
-  private async add(a: Value, b: Value, name: string, bound: number): Promise<Value> {
+  protected async add(a: Value, b: Value, name: string, bound: number): Promise<Value> {
     let out!: Value;
     await this.stage(name, async () => {
       out = this.made(name, Math.min(a.level, b.level), bound, a.width, a,

@@ -84,6 +84,18 @@ export class Kernels extends NativeResource {
   add(a: Ciphertext, b: Ciphertext): Promise<Ciphertext> {
     return this.one('kernelAdd', a.handle, b.handle);
   }
+  /** a - b at the lower level. */
+  sub(a: Ciphertext, b: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelSub', a.handle, b.handle);
+  }
+  /** x + value in every slot; no level. */
+  addScalar(x: Ciphertext, value: number): Promise<Ciphertext> {
+    return this.one('kernelAddScalar', x.handle, value);
+  }
+  /** x * scale + shift per model feature (shift may be empty); one level. */
+  affine(x: Ciphertext, scale: Float64Array, shift: Float64Array = new Float64Array(0)): Promise<Ciphertext> {
+    return this.one('kernelAffine', x.handle, scale, shift);
+  }
   /** factor * x moved down to `level` (canonical there). */
   lower(x: Ciphertext, level: number, factor = 1): Promise<Ciphertext> {
     return this.one('kernelLower', x.handle, level, factor);
