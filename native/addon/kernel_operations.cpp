@@ -5,6 +5,7 @@
 
 #include "addon/arguments.hpp"
 #include "addon/progress.hpp"
+#include "ckks/evaluator.hpp"
 #include "kernels/cipher_products.hpp"
 #include "kernels/gaussian_attention.hpp"
 #include "kernels/layer_norm.hpp"
