@@ -325,6 +325,11 @@ void register_kernel_operations(OperationTable& table) {
     auto totals = handle_array_argument<Ciphertext>(info, i, "totals");
     return [totals](const KernelContext& k) { return kernels::pack_rows(k, values(totals)); };
   });
+  unary_kernel(table, "kernelScaleRows", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr packed = handle_argument<Ciphertext>(info, i, "packed");
+    std::vector<double> factors = float64_argument(info, i + 1, "factors");
+    return [packed, factors](const KernelContext& k) { return kernels::scale_rows(k, *packed, factors); };
+  });
   unary_kernel(table, "kernelUnpackRow", [](const Napi::CallbackInfo& info, std::size_t i) {
     CtPtr packed = handle_argument<Ciphertext>(info, i, "packed");
     const std::size_t index = size_argument(info, i + 1, "index", 1u << 16);

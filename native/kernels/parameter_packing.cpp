@@ -77,4 +77,14 @@ Ciphertext unpack_row(const KernelContext& kernels, const Ciphertext& packed, st
   return spread_back(kernels, last);
 }
 
+Ciphertext scale_rows(const KernelContext& kernels, const Ciphertext& packed, const std::vector<double>& factors) {
+  const ActivationLayout& layout = kernels.layout();
+  require(!factors.empty() && factors.size() <= layout.rows, ErrorCode::InvalidArgument, "scale_rows: one factor per packed parameter");
+  kernels.scales().require_canonical(packed, "packed parameters");
+  std::vector<double> values(layout.slots, 0.0);
+  for (std::size_t i = 0; i < factors.size(); ++i)
+    for (std::size_t b = 0; b < layout.width; ++b) values[layout.slot(b, layout.rows - 1 - i)] = factors[i];
+  return kernels.multiply_plain(packed, kernels.encode(values, packed.level));
+}
+
 }  // namespace cipherlm::kernels

@@ -15,6 +15,8 @@ namespace cipherlm::kernels {
 Ciphertext row_total(const KernelContext& kernels, const Ciphertext& x);
 Ciphertext pack_rows(const KernelContext& kernels, const std::vector<Ciphertext>& totals);
 Ciphertext unpack_row(const KernelContext& kernels, const Ciphertext& packed, std::size_t index);
+// Packed parameter i (row rows-1-i) times factors[i] (the optimizer's per-parameter weight decay); one level.
+Ciphertext scale_rows(const KernelContext& kernels, const Ciphertext& packed, const std::vector<double>& factors);
 // Row steps the three need beyond the pipeline's (powers of two, both directions, below the rows).
 std::vector<long long> parameter_packing_steps(const ActivationLayout& layout);
 

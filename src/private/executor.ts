@@ -200,7 +200,8 @@ export class Executor {
   }
 
   protected made(name: string, level: number, bound: number, width: number, like: Value, groups: Ciphertext[][] | null): Value {
-    if (level < 0) throw new LevelMismatchError(`internal: ${name} below level 0`, 'ERR_LEVEL_MISMATCH');
+    // a value at level 0 can only be bootstrapped as it is, which needs bound 1
+    if (level < 0 || (level === 0 && bound !== 1)) throw new LevelMismatchError(`internal: ${name} planned at level ${level} with bound ${bound}`, 'ERR_LEVEL_MISMATCH');
     return { name, level, bound, width, count: like.count, groups };
   }
 

@@ -195,6 +195,10 @@ export class Kernels extends NativeResource {
   packRows(totals: Ciphertext[]): Promise<Ciphertext> {
     return this.one('kernelPackRows', Kernels.handles(totals));
   }
+  /** Packed parameter i times factors[i]; one level. */
+  scaleRows(packed: Ciphertext, factors: Float64Array): Promise<Ciphertext> {
+    return this.one('kernelScaleRows', packed.handle, factors);
+  }
   /** Packed parameter i as block constants again; one level. */
   unpackRow(packed: Ciphertext, index: number): Promise<Ciphertext> {
     return this.one('kernelUnpackRow', packed.handle, index);
