@@ -77,6 +77,18 @@ interface NormTape {
   w: Value;
   dw: Value;
 }
+export interface ForwardTape {
+  layers: LayerTape[];
+  gatheredAt: number;
+  lnf: NormTape;
+  hfPost: Value;
+  tanh: Value;
+  dtanh: Value;
+  diagonals: Value[];
+  classifier: Value[];
+  poolerAt: number;
+}
+
 interface LayerTape {
   ln1: NormTape;
   h1: Value;
@@ -309,20 +321,18 @@ export class Trainer extends Executor {
   // the step
 
   /**
-   * One AdamW-HE step on a batch: forward, loss gradient, backward, update. Returns the updated
-   * parameters (same order as parameterSlots), moments, and the batch's logits (per label, gathered
-   * [CLS] rows) for the client's loss.
+   * The forward pass with the natural (trained) parameters: the batch's logits (per label, gathered
+   * [CLS] rows when there are several row groups) and what the backward pass reads. Also private
+   * inference with adapters that were trained encrypted and never decrypted.
    */
-  async step(input: TrainingInputs, params: Value[], state: OptimizerState, settings: OptimizerSettings): Promise<{ params: Value[]; state: OptimizerState; logits: Value[] }> {
+  async trainingForward(input: { embeddings: Value; keyMask: Value }, params: Value[]): Promise<{ logits: Value[]; tape: ForwardTape }> {
     if (params.length !== this.slots.length) throw new InvalidArgumentError(`${params.length} parameters, expected ${this.slots.length}`, 'ERR_INVALID_ARGUMENT');
     const desc = this.desc;
     const L = desc.layers.length;
     const tapes: LayerTape[] = [];
     let x = input.embeddings;
-    const residuals: Value[] = [];
     let gatheredAt = -1;
     for (let l = 0; l < L; l++) {
-      residuals.push(x);
       const ln1 = await this.norm(x, `L${l}.ln1`);
       const h1Post = await this.affine(ln1.h, (b) => b.norms.ln1[l].gamma, (b) => b.norms.ln1[l].beta, `L${l}.ln1.affine`, 8);
       const q = await this.trainProjection(ln1.h, h1Post, l, 'query', params);
@@ -378,6 +388,19 @@ export class Trainer extends Executor {
           this.t.kernels.featureDot(Trainer.one(th, g), [Trainer.one(classifier[c], g)], [Trainer.one(classifierBias[c], g)])));
       return logits;
     });
+    return { logits, tape: { layers: tapes, gatheredAt, lnf: lnf.tape, hfPost, tanh, dtanh, diagonals, classifier, poolerAt } };
+  }
+
+  /**
+   * One AdamW-HE step on a batch: forward, loss gradient, backward, update. Returns the updated
+   * parameters (same order as parameterSlots), moments, and the batch's logits for the client's loss.
+   */
+  async step(input: TrainingInputs, params: Value[], state: OptimizerState, settings: OptimizerSettings): Promise<{ params: Value[]; state: OptimizerState; logits: Value[] }> {
+    const desc = this.desc;
+    const L = desc.layers.length;
+    const { logits, tape } = await this.trainingForward(input, params);
+    const { layers: tapes, gatheredAt, lnf, hfPost, diagonals, classifier, poolerAt } = tape;
+    let { tanh, dtanh } = tape;
 
     // ------------------------------------------------------------------------------------------
     // loss gradient: (softmaxApprox(logits - mean) * real - labels) / batch
@@ -412,7 +435,7 @@ export class Trainer extends Executor {
       dhf = await this.each('head.dnormScaled', dPost.level - 1, GRADIENT_BOUNDS.activation, 1, dPost, async (g) => [await this.t.kernels.affine(Trainer.one(dPost, g), this.t.norms.final.gamma)]);
       return dhf;
     });
-    let dres = await this.normBackward(dhf, lnf.tape, 'final.norm.backward');
+    let dres = await this.normBackward(dhf, lnf, 'final.norm.backward');
 
     // ------------------------------------------------------------------------------------------
     // backward: the layers
