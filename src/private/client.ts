@@ -148,6 +148,7 @@ export class PrivateInferenceClient {
       if (ids.length === 0 || ids.length > tokens) throw new OutOfRangeError(`a sequence must have 1 to ${tokens} tokens, got ${ids.length}`, 'ERR_OUT_OF_RANGE');
       for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= this.model.cfg.vocab) throw new OutOfRangeError(`token id ${id} outside the vocabulary`, 'ERR_OUT_OF_RANGE');
     }
+    this.checkRanges(sequences);
     const groups = Math.ceil(sequences.length / perGroup);
     const entries: Entry[] = [];
     for (let g = 0; g < groups; g++) {
@@ -156,6 +157,35 @@ export class PrivateInferenceClient {
       entries.push({ name: `group${g}.keyMask`, bytes: await this.encrypt(this.layout.packKeyMask(members.map((ids) => ids.length))) });
     }
     return { request: encodeMessage<RequestHeader>('request', { groups }, entries), batch: { count: sequences.length, lengths: sequences.map((s) => s.length), groups } };
+  }
+
+  /**
+   * Refuses sequences whose plaintext forward pass (this client's model, padded as the server will
+   * see them, and as filler rows without keys) takes an approximated function outside its interval:
+   * under encryption that would give garbage, since a polynomial explodes outside its interval.
+   * With labels, the loss softmax's centred logits are checked too.
+   */
+  private checkRanges(sequences: number[][], labels?: number[]): void {
+    const model = this.model;
+    if (this.desc.variant !== 'hefriendly') return;
+    const saved = { ranges: model.ranges, approx: model.cfg.approxLossSoftmax };
+    model.ranges = {};
+    model.cfg.approxLossSoftmax = true;
+    try {
+      sequences.forEach((ids, n) => {
+        const padded = [...ids, ...Array(this.layout.tokens - ids.length).fill(PAD)];
+        model.classify(padded, labels?.[n], false, ids.length);
+        model.classify(padded, undefined, false, 0);
+      });
+      const outside = Object.entries(model.ranges).filter(([, r]) => r.outside > 0);
+      if (outside.length > 0) {
+        const [kind, r] = outside[0];
+        throw new OutOfRangeError(`${kind} inputs reach [${r.min.toPrecision(4)}, ${r.max.toPrecision(4)}], outside the approximation's interval: refusing to encrypt`, 'ERR_OUT_OF_RANGE');
+      }
+    } finally {
+      model.ranges = saved.ranges;
+      model.cfg.approxLossSoftmax = saved.approx;
+    }
   }
 
   /** Logits per sequence, in request order. */
@@ -211,6 +241,7 @@ export class PrivateInferenceClient {
     const C = this.desc.numLabels;
     if (labels.length !== sequences.length) throw new InvalidArgumentError('one label per sequence', 'ERR_INVALID_ARGUMENT');
     for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= C) throw new OutOfRangeError(`label ${y} outside 0..${C - 1}`, 'ERR_OUT_OF_RANGE');
+    this.checkRanges(sequences, labels);
     const { request, batch } = await this.encryptBatch(sequences);
     const message = decodeMessage<RequestHeader>(request, 'request');
     const gathered = (value: (n: number) => number) => {
