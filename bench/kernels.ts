@@ -147,8 +147,11 @@ async function main(): Promise<void> {
     });
     const queries = lower(q, TOP - 2, root);
     const out: Ciphertext[] = [];
+    // the rotated sum grouped as the kernel does: r = 4a + b, rotations by 2b and then 8a blocks (keyed steps)
+    const group = giant / HEADS;
     for (let p = 0; p < packed; p++) {
       let total: Ciphertext | null = null;
+      let partial: Ciphertext | null = null;
       for (let r = 0; r < per; r++) {
         let placed: Ciphertext | null = null;
         for (let d = p * per; d < Math.min(TOKENS, (p + 1) * per); d++) {
@@ -157,8 +160,15 @@ async function main(): Promise<void> {
         }
         const difference = evaluator.sub(queries, evaluator.rescale(placed!));
         const square = evaluator.rescale(evaluator.multiplyRelinearize(difference, difference, relin));
-        const moved = r === 0 ? square : evaluator.rotate(square, r * HEADS * layout.rows, galois); // composed from keyed steps as needed
-        total = total ? evaluator.add(total, moved) : moved;
+        const b = r % group;
+        const moved = b === 0 ? square : evaluator.rotate(square, b * HEADS * layout.rows, galois);
+        partial = partial ? evaluator.add(partial, moved) : moved;
+        if (b === group - 1 || r === per - 1) {
+          const a = Math.floor(r / group);
+          const lifted = a === 0 ? partial : evaluator.rotate(partial, a * group * HEADS * layout.rows, galois);
+          total = total ? evaluator.add(total, lifted) : lifted;
+          partial = null;
+        }
       }
       out.push(evaluator.addScalar(evaluator.negate(total!), 1));
     }
