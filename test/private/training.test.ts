@@ -110,7 +110,7 @@ describe('a killed training server resumes from its last finished step', () => {
   // one layer, 16 tokens: four sequences per row group at N = 8192, so a batch of 8 is two groups
   const config: ModelConfig = { vocab: 40, dim: 64, heads: 2, layers: 1, ffn: 64, maxLen: 16, variant: 'hefriendly', numLabels: 2, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 };
 
-  it('is killed in the middle of step 2, restarted, and ends where the plaintext trainer does', async () => {
+  it('is killed in the middle of step 2, restarted, and ends where the plaintext trainer does; its adapters then serve inference', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cipherlm-train-'));
     const model = new Model(config, 3);
     saveCheckpoint(path.join(dir, 'model.ckpt'), model);
@@ -160,6 +160,17 @@ describe('a killed training server resumes from its last finished step', () => {
     const { model: trained, step } = await client.decryptTrainingState(fs.readFileSync(path.join(dir, 'checkpoint.bin')));
     expect(step).toBe(2);
     expect(largestRelativeDifference(trained, plain)).toBeLessThan(1e-3);
+    // the trained adapters serve inference as they are, never decrypted
+    for (const f of fs.readdirSync(path.join(dir, 'keys')).sort((a, b) => parseInt(a) - parseInt(b))) await server.acceptKey(fs.readFileSync(path.join(dir, 'keys', f)));
+    server.acceptTrainingState(fs.readFileSync(path.join(dir, 'checkpoint.bin')));
+    const sentences = batches[0].slice(0, 3).map((e) => e.ids);
+    const { request, batch } = await client.encryptBatch(sentences);
+    const logits = await client.decryptLogits(await server.inferTrained(request), batch);
+    plain.setMode('frozen');
+    sentences.forEach((ids, i) => {
+      const expected = plain.classify(ids).logits;
+      for (let c = 0; c < expected.length; c++) expect(Math.abs(logits[i][c] - expected[c])).toBeLessThan(1e-2);
+    });
     fs.rmSync(dir, { recursive: true, force: true });
   }, 900_000);
 });
