@@ -14,6 +14,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { nativeSourceFiles } = require('./native-sources');
 
 const SIMD_FILE = /(avx512|ifma)[^/]*$/;
 const OS_FILES = ['rlwe/prng.cpp', 'rlwe/secure_memory.cpp'];
@@ -44,21 +45,10 @@ const RULES = [
   },
 ];
 const GUARD = /^\s*#\s*if\s+CIPHERLM_AVX512_KERNELS\b/m;
-const SOURCE = /\.(h|hh|hpp|c|cc|cpp|inc)$/;
-
-function sourceFiles(directory) {
-  const files = [];
-  for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
-    const full = path.join(directory, entry.name);
-    if (entry.isDirectory()) files.push(...sourceFiles(full));
-    else if (SOURCE.test(entry.name)) files.push(full);
-  }
-  return files;
-}
 
 function checkPortability(root) {
   const violations = [];
-  const files = sourceFiles(root);
+  const files = nativeSourceFiles(root);
   for (const file of files) {
     const relative = path.relative(root, file).split(path.sep).join('/');
     const text = fs.readFileSync(file, 'utf8');
