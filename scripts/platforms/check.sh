@@ -31,6 +31,8 @@ checks=("$@")
 [ ${#checks[@]} -gt 0 ] || checks=(portable arm64 clang windows)
 passed=0
 skipped=0
+current=""
+trap 'status=$?; [ $status -eq 0 ] || echo "FAILED ${current:-setup} (exit $status): the last command above failed"' EXIT
 mkdir -p "$work"
 
 log() { printf '\n== platforms: %s\n' "$*"; }
@@ -172,6 +174,7 @@ check_windows() {
 }
 
 for check in "${checks[@]}"; do
+  current="$check"
   log "$check"
   case "$check" in
     portable)
@@ -191,4 +194,5 @@ for check in "${checks[@]}"; do
       exit 2 ;;
   esac
 done
+# Reached only when every check passed or was skipped: a failure exits above.
 echo "platforms: $passed passed, 0 failed, $skipped skipped"
