@@ -41,17 +41,6 @@ missing() {
   local command
   for command in "$@"; do command -v "$command" >/dev/null || { echo "$command"; return; }; done
 }
-skip() {
-  echo "SKIPPED $1: $2"
-  skipped=$((skipped + 1))
-}
-timed() {
-  local name="$1" start=$SECONDS
-  shift
-  "$@"
-  echo "PASSED $name in $((SECONDS - start)) s"
-  passed=$((passed + 1))
-}
 
 # A copy of the tracked files (as they are in the working tree) with the checkout's node_modules.
 copy_source() {
@@ -193,22 +182,31 @@ check_windows() {
   WINEPREFIX="$work/wine" WINEDEBUG=-all "$wine" "$tests"
 }
 
+# checked NAME "DEBIAN PACKAGES" COMMAND...: runs check_NAME, timed, when every COMMAND is found;
+# otherwise says which is missing and which packages bring it.
+checked() {
+  local name="$1" packages="$2" lacking
+  shift 2
+  lacking="$(missing "$@")"
+  if [ -n "$lacking" ]; then
+    echo "SKIPPED $name: $lacking not found (Debian: $packages)"
+    skipped=$((skipped + 1))
+    return
+  fi
+  local start=$SECONDS
+  "check_$name"
+  echo "PASSED $name in $((SECONDS - start)) s"
+  passed=$((passed + 1))
+}
+
 for check in "${checks[@]}"; do
   current="$check"
   log "$check"
   case "$check" in
-    portable)
-      lacking="$(missing objdump nm)"
-      if [ -n "$lacking" ]; then skip portable "$lacking not found (Debian: binutils)"; else timed portable check_portable; fi ;;
-    arm64)
-      lacking="$(missing aarch64-linux-gnu-g++ aarch64-linux-gnu-strip qemu-aarch64)"
-      if [ -n "$lacking" ]; then skip arm64 "$lacking not found (Debian: g++-aarch64-linux-gnu qemu-user)"; else timed arm64 check_arm64; fi ;;
-    clang)
-      lacking="$(missing clang++)"
-      if [ -n "$lacking" ]; then skip clang "$lacking not found (Debian: clang)"; else timed clang check_clang; fi ;;
-    windows)
-      lacking="$(missing x86_64-w64-mingw32-g++-posix)"
-      if [ -n "$lacking" ]; then skip windows "$lacking not found (Debian: g++-mingw-w64-x86-64-posix, and wine64 to run)"; else timed windows check_windows; fi ;;
+    portable) checked portable binutils objdump nm ;;
+    arm64) checked arm64 "g++-aarch64-linux-gnu qemu-user" aarch64-linux-gnu-g++ aarch64-linux-gnu-strip qemu-aarch64 ;;
+    clang) checked clang clang clang++ ;;
+    windows) checked windows "g++-mingw-w64-x86-64-posix, and wine64 to run" x86_64-w64-mingw32-g++-posix ;;
     *)
       echo "unknown check '$check' (portable, arm64, clang, windows)"
       exit 2 ;;
