@@ -1,5 +1,6 @@
 #include "kernels/cipher_products.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "ckks/evaluator.hpp"
@@ -61,19 +62,23 @@ Ciphertext cipher_matrix_product(const KernelContext& kernels, const Ciphertext&
   require(diagonals.size() == giants * giant, ErrorCode::InvalidArgument,
           "encrypted matrix: " + std::to_string(diagonals.size()) + " diagonals, expected " + std::to_string(giants * giant));
   scales.require_canonical(x, "matrix product input");
-  require(x.level >= 1, ErrorCode::LevelMismatch, "matrix product: no level left");
+  // the product runs at the lowest of the input's and the diagonals' levels: parameters trained
+  // encrypted sit wherever their last update left them, and a refreshed input may be above them
+  std::size_t level = x.level;
   for (const Ciphertext& d : diagonals) {
     scales.require_canonical(d, "encrypted diagonal");
-    require(d.level >= x.level, ErrorCode::LevelMismatch, "encrypted diagonal below the input's level");
+    level = std::min(level, d.level);
   }
+  require(level >= 1, ErrorCode::LevelMismatch, "matrix product: no level left");
+  const Ciphertext input = scales.to_level(x, level);
   const long long rows = static_cast<long long>(layout.rows);
   std::vector<long long> baby_steps;
   for (std::size_t j = 0; j < giant; ++j) baby_steps.push_back(static_cast<long long>(j) * rows);
-  const std::vector<Ciphertext> babies = kernels.rotator().rotate_many(x, baby_steps);
+  const std::vector<Ciphertext> babies = kernels.rotator().rotate_many(input, baby_steps);
   std::vector<Ciphertext> partial(giants);
   kernels.context().pool()->parallel_for(giants, [&](std::size_t g) {
     std::vector<Ciphertext> dropped;
-    for (std::size_t j = 0; j < giant; ++j) dropped.push_back(scales.to_level(diagonals[g * giant + j], x.level));
+    for (std::size_t j = 0; j < giant; ++j) dropped.push_back(scales.to_level(diagonals[g * giant + j], level));
     std::vector<const Ciphertext*> a, b;
     for (std::size_t j = 0; j < giant; ++j) {
       a.push_back(&babies[j]);
@@ -85,7 +90,7 @@ Ciphertext cipher_matrix_product(const KernelContext& kernels, const Ciphertext&
   Ciphertext y = std::move(partial[0]);
   for (std::size_t g = 1; g < giants; ++g) y = cipherlm::add(y, partial[g]);
   y = rescale(y);
-  y.scale = scales.at(x.level - 1);
+  y.scale = scales.at(level - 1);
   if (bias != nullptr) {
     scales.require_canonical(*bias, "encrypted bias");
     require(bias->level >= y.level, ErrorCode::LevelMismatch, "encrypted bias below the product's level");

@@ -18,7 +18,7 @@ std::vector<Ciphertext> feature_dot(const KernelContext& kernels, const Cipherte
 Ciphertext broadcast_sum(const KernelContext& kernels, const std::vector<Ciphertext>& t, const std::vector<Ciphertext>& rows);
 
 // diagonals[g * giant + j] for giant step g and baby step j (giant = PlainMatrixProduct::giant_size);
-// one level; bias (optional) a canonical ciphertext.
+// one level below the lowest of x and the diagonals; bias (optional) a canonical ciphertext.
 Ciphertext cipher_matrix_product(const KernelContext& kernels, const Ciphertext& x, const std::vector<Ciphertext>& diagonals,
                                  const Ciphertext* bias);
 // y W^T with the same pre-rotated diagonals (the backward pass of cipher_matrix_product): giant
