@@ -190,6 +190,12 @@ describe('private-transformer kernels (N = 8192, insecure test parameters)', () 
     const pooled = await k.cipherMatrix(xc, diagonals, encrypt(layout.blockConstant(bp)));
     const expectedPool = matmulRows(layout, [x], Wp, WIDTH, WIDTH, bp);
     expect(bits(layout.unpackActivation(decrypt(pooled), 0), expectedPool[0])).toBeGreaterThan(18);
+    // diagonals left lower than the input (encrypted training updates them in place): the product
+    // runs at their level
+    const lowered = layout.cipherDiagonals(Wp).map((d) => encrypt(d, TOP - 2));
+    const pooledLow = await k.cipherMatrix(xc, lowered, encrypt(layout.blockConstant(bp), TOP - 3));
+    expect(pooledLow.level).toBe(TOP - 3);
+    expect(bits(layout.unpackActivation(decrypt(pooledLow), 0), expectedPool[0])).toBeGreaterThan(18);
   });
 
   it('gathers the [CLS] rows of several row groups into one ciphertext, other rows from the first group', async () => {
