@@ -10,6 +10,8 @@
 #include "addon/tasks.hpp"
 #include "circuits/bootstrapper.hpp"
 #include "ckks/encoder.hpp"
+#include "kernels/kernel_context.hpp"
+#include "kernels/plain_matrix_product.hpp"
 #include "ring/error.hpp"
 #include "rlwe/objects.hpp"
 
@@ -17,7 +19,7 @@ namespace cipherlm::addon {
 
 struct AddonData {
   Napi::FunctionReference context, encoder, plaintext, ciphertext, secret_key, public_key, relin_key, galois_keys,
-      bootstrapper;
+      bootstrapper, kernel_context, matrix_product;
   OperationTable operations;
 };
 
@@ -36,12 +38,16 @@ CIPHERLM_HANDLE(PublicKey, "PublicKey", public_key)
 CIPHERLM_HANDLE(RelinKey, "RelinKey", relin_key)
 CIPHERLM_HANDLE(GaloisKeys, "GaloisKeys", galois_keys)
 CIPHERLM_HANDLE(Bootstrapper, "Bootstrapper", bootstrapper)
+CIPHERLM_HANDLE(kernels::KernelContext, "KernelContext", kernel_context)
+CIPHERLM_HANDLE(kernels::PlainMatrixProduct, "MatrixProduct", matrix_product)
 #undef CIPHERLM_HANDLE
 
 // Bytes of native memory an object holds, reported to V8 so that garbage collection sees them.
 inline std::int64_t native_bytes(const Context&) { return 0; }
 inline std::int64_t native_bytes(const Encoder&) { return 0; }
 inline std::int64_t native_bytes(const Bootstrapper&) { return 0; }
+inline std::int64_t native_bytes(const kernels::KernelContext&) { return 0; }
+inline std::int64_t native_bytes(const kernels::PlainMatrixProduct&) { return 0; }
 inline std::int64_t native_bytes(const Plaintext& x) { return static_cast<std::int64_t>(x.data.size() * 8); }
 inline std::int64_t native_bytes(const Ciphertext& x) { return static_cast<std::int64_t>(x.data.size() * 8); }
 inline std::int64_t native_bytes(const SecretKey& x) { return static_cast<std::int64_t>(x.data.size() * 8); }

@@ -33,6 +33,17 @@ void register_key_operations(OperationTable& table) {
     for (u64 element : galois_elements_for(*secret->context, steps, conjugate)) elements.emplace_back(element, level);
     return [secret, elements]() -> Finisher { return wrap_result(generate_galois_keys(*secret, elements)); };
   };
+  table["generateGaloisKeyElements"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto secret = handle_argument<SecretKey>(info, first, "secretKey");
+    const auto requested = steps_argument(info, first + 1, "elements");
+    const long long two_n = 2 * static_cast<long long>(secret->context->ring_degree());
+    std::vector<u64> elements;
+    for (long long e : requested) {
+      if (e <= 1 || e >= two_n || e % 2 == 0) throw Error(ErrorCode::OutOfRange, "Galois elements must be odd, in (1, 2N)");
+      elements.push_back(static_cast<u64>(e));
+    }
+    return [secret, elements]() -> Finisher { return wrap_result(generate_galois_keys(*secret, elements)); };
+  };
   table["galoisKeyElements"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     auto keys = handle_argument<GaloisKeys>(info, first, "galoisKeys");
     return [keys]() -> Finisher {

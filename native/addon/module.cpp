@@ -121,6 +121,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Handle<RelinKey>::Define(env, exports, *data);
   Handle<GaloisKeys>::Define(env, exports, *data);
   Handle<Bootstrapper>::Define(env, exports, *data);
+  Handle<kernels::KernelContext>::Define(env, exports, *data);
+  Handle<kernels::PlainMatrixProduct>::Define(env, exports, *data);
   register_context_operations(data->operations);
   register_key_operations(data->operations);
   register_encoding_operations(data->operations);
@@ -128,6 +130,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_serialization_operations(data->operations);
   register_bootstrap_operations(data->operations);
   register_seal_operations(data->operations);
+  register_kernel_operations(data->operations);
   exports.Set("call", Napi::Function::New(env, Call, "call"));
   exports.Set("callAsync", Napi::Function::New(env, CallAsync, "callAsync"));
   Napi::Array names = Napi::Array::New(env);

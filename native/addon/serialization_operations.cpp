@@ -85,6 +85,33 @@ void register_serialization_operations(OperationTable& table) {
   register_loader<PublicKey>(table, "loadPublicKey", load_public_key);
   register_loader<RelinKey>(table, "loadRelinKey", load_relin_key);
   register_loader<GaloisKeys>(table, "loadGaloisKeys", load_galois_keys);
+  // Moves the keys of a saved GaloisKeys into `target` (keys arrive one part at a time, so the
+  // whole set is never held twice). Only while no other operation uses `target`.
+  table["appendGaloisKeys"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto target = handle_argument<GaloisKeys>(info, first, "galoisKeys");
+    const std::vector<std::uint8_t> bytes = bytes_argument(info, first + 1, "bytes");
+    return [target, bytes]() -> Finisher {
+      GaloisKeys part = load_galois_keys(target->context, bytes.data(), bytes.size());
+      for (const auto& entry : part.keys)
+        require(target->keys.count(entry.first) == 0, ErrorCode::InvalidArgument,
+                "Galois element " + std::to_string(entry.first) + " arrived twice");
+      // The sparse-secret keys of a bootstrapper with encapsulation arrive the same way.
+      require(!(part.to_sparse && target->to_sparse) && !(part.from_sparse && target->from_sparse),
+              ErrorCode::InvalidArgument, "a sparse-secret key arrived twice");
+      for (auto& entry : part.keys) target->keys.emplace(entry.first, std::move(entry.second));
+      if (part.to_sparse) target->to_sparse = std::move(part.to_sparse);
+      if (part.from_sparse) target->from_sparse = std::move(part.from_sparse);
+      return no_result();
+    };
+  };
+  table["emptyGaloisKeys"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto context = handle_argument<Context>(info, first, "context");
+    return [context]() -> Finisher {
+      GaloisKeys keys;
+      keys.context = context;
+      return wrap_result(std::move(keys));
+    };
+  };
 }
 
 }  // namespace cipherlm::addon

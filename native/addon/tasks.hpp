@@ -25,6 +25,7 @@ void register_evaluation_operations(OperationTable& table);
 void register_serialization_operations(OperationTable& table);
 void register_bootstrap_operations(OperationTable& table);
 void register_seal_operations(OperationTable& table);
+void register_kernel_operations(OperationTable& table);
 
 // Converts an engine or standard exception into a JavaScript Error whose `code` names the error kind.
 Napi::Error to_js_error(Napi::Env env, const std::string& code, const std::string& message);

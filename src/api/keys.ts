@@ -129,6 +129,17 @@ export class GaloisKeys extends NativeResource {
   static load(context: CkksContext, bytes: Uint8Array): GaloisKeys {
     return new GaloisKeys(context, callNative<NativeHandle>('loadGaloisKeys', context.handle, bytes));
   }
+  /** A set with no keys yet, to fill with append(). */
+  static empty(context: CkksContext): GaloisKeys {
+    return new GaloisKeys(context, callNative<NativeHandle>('emptyGaloisKeys', context.handle));
+  }
+  /**
+   * Adds the keys of a saved GaloisKeys (validated like load(); an element already present is
+   * refused). Keys can thus arrive one part at a time. Not while an operation uses this set.
+   */
+  async append(bytes: Uint8Array): Promise<void> {
+    await callNativeAsync<void>('appendGaloisKeys', this.handle, bytes);
+  }
 }
 
 export interface SecretKeyOptions {
@@ -179,6 +190,10 @@ export class KeyGenerator {
       this.context,
       callNative<NativeHandle>('generateGaloisKeys', this.secretKey.handle, steps, options.conjugate ?? false, options.level),
     );
+  }
+  /** Keys for the given Galois elements (odd, below 2N), e.g. one part of a large key set. */
+  async createGaloisKeysForElementsAsync(elements: readonly number[]): Promise<GaloisKeys> {
+    return new GaloisKeys(this.context, await callNativeAsync<NativeHandle>('generateGaloisKeyElements', this.secretKey.handle, [...elements]));
   }
   async createGaloisKeysAsync(steps: number[], options: GaloisKeyOptions = {}): Promise<GaloisKeys> {
     const handle = await callNativeAsync<NativeHandle>(

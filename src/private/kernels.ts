@@ -1,0 +1,211 @@
+/**
+ * The fused native kernels of the private transformer (native/kernels), one native call per
+ * operation on a whole packed ciphertext, run off the JavaScript thread. Every result is at the
+ * canonical scale of its level (native/kernels/level_scales.hpp).
+ */
+import type { Bootstrapper } from '../api/bootstrap';
+import { Ciphertext } from '../api/ciphertext';
+import type { CkksContext } from '../api/context';
+import type { GaloisKeys, RelinKey } from '../api/keys';
+import { callNative, callNativeAsync, type NativeHandle } from '../api/native';
+import { NativeResource } from '../api/resource';
+import type { ActivationLayout } from './layout';
+
+/** Where a vector's features live: the model dimension (interleaved heads) or plain order. */
+export type FeatureOrder = 'model' | 'plain';
+
+export interface InvSqrtConstants {
+  lo: number;
+  hi: number;
+  eps: number;
+}
+
+/** A plaintext weight with its diagonals encoded once per level (native PlainMatrixProduct). */
+export class MatrixProduct extends NativeResource {
+  /** @internal */
+  constructor(handle: NativeHandle) {
+    super(handle);
+  }
+}
+
+export class Kernels extends NativeResource {
+  constructor(
+    readonly context: CkksContext,
+    readonly layout: ActivationLayout,
+    readonly topLevel: number,
+    readonly topScale: number,
+    relinKey: RelinKey,
+    galoisKeys: GaloisKeys,
+  ) {
+    super(
+      callNative<NativeHandle>('kernelContext', context.handle, layout.width, layout.tokens, layout.heads, topLevel, topScale, relinKey.handle, galoisKeys.handle),
+    );
+  }
+
+  /** The canonical scale of `level`. */
+  scaleAt(level: number): number {
+    return callNative<number>('kernelScale', this.handle, level);
+  }
+
+  matrix(weight: Float64Array, inputs: { order: FeatureOrder; count: number }, outputs: { order: FeatureOrder; count: number }, bias?: Float64Array): MatrixProduct {
+    return new MatrixProduct(callNative<NativeHandle>('kernelMatrix', this.handle, weight, inputs.order, inputs.count, outputs.order, outputs.count, bias ?? new Float64Array(0)));
+  }
+
+  private wrap(handle: NativeHandle): Ciphertext {
+    return new Ciphertext(this.context, handle);
+  }
+  private async many(operation: string, ...args: unknown[]): Promise<Ciphertext[]> {
+    return (await callNativeAsync<NativeHandle[]>(operation, this.handle, ...args)).map((h) => this.wrap(h));
+  }
+  private async one(operation: string, ...args: unknown[]): Promise<Ciphertext> {
+    return this.wrap(await callNativeAsync<NativeHandle>(operation, this.handle, ...args));
+  }
+  private static handles(cts: Ciphertext[]): NativeHandle[] {
+    return cts.map((c) => c.handle);
+  }
+
+  /** x W + bias for one row group (one ciphertext per input chunk); one level. */
+  applyMatrix(product: MatrixProduct, x: Ciphertext[]): Promise<Ciphertext[]> {
+    return this.many('kernelApplyMatrix', product.handle, Kernels.handles(x));
+  }
+  /** [x - mean (one level), Chebyshev input t (two levels), (var + eps) / 2 (two levels)]. */
+  normStatistics(x: Ciphertext, approx: InvSqrtConstants): Promise<Ciphertext[]> {
+    return this.many('kernelNormStatistics', x.handle, approx.lo, approx.hi, approx.eps);
+  }
+  /** One Newton step of w ~ 1/sqrt(v): w (1.5 - (v/2) w^2); two levels. */
+  newton(w: Ciphertext, halfV: Ciphertext, approx: InvSqrtConstants): Promise<Ciphertext> {
+    return this.one('kernelNewton', w.handle, halfV.handle, approx.lo, approx.hi, approx.eps);
+  }
+  /** Canonical a * b (relinearized, rescaled); one level below the lower operand. */
+  multiply(a: Ciphertext, b: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelMultiply', a.handle, b.handle);
+  }
+  /** a + b at the lower level. */
+  add(a: Ciphertext, b: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelAdd', a.handle, b.handle);
+  }
+  /** a - b at the lower level. */
+  sub(a: Ciphertext, b: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelSub', a.handle, b.handle);
+  }
+  /** x + value in every slot; no level. */
+  addScalar(x: Ciphertext, value: number): Promise<Ciphertext> {
+    return this.one('kernelAddScalar', x.handle, value);
+  }
+  /** x * scale + shift per model feature (shift may be empty); one level. */
+  affine(x: Ciphertext, scale: Float64Array, shift: Float64Array = new Float64Array(0)): Promise<Ciphertext> {
+    return this.one('kernelAffine', x.handle, scale, shift);
+  }
+  /** factor * x moved down to `level` (canonical there). */
+  lower(x: Ciphertext, level: number, factor = 1): Promise<Ciphertext> {
+    return this.one('kernelLower', x.handle, level, factor);
+  }
+  chebyshev(t: Ciphertext, coefficients: Float64Array): Promise<Ciphertext> {
+    return this.one('kernelChebyshev', t.handle, coefficients);
+  }
+  chebyshevDepth(coefficients: Float64Array): number {
+    return callNative<number>('kernelChebyshevDepth', coefficients);
+  }
+  oddDegree7(t: Ciphertext, coefficients: readonly number[]): Promise<Ciphertext> {
+    return this.one('kernelOddDegree7', t.handle, Float64Array.from(coefficients));
+  }
+  squarings(x: Ciphertext, count: number): Promise<Ciphertext> {
+    return this.one('kernelSquarings', x.handle, count);
+  }
+  /** t + t * sign; one level. */
+  reluCombine(t: Ciphertext, sign: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelReluCombine', t.handle, sign.handle);
+  }
+  attentionBases(q: Ciphertext, k: Ciphertext, kernelConstant: number, squarings: number): Promise<Ciphertext[]> {
+    return this.many('kernelAttentionBases', q.handle, k.handle, kernelConstant, squarings);
+  }
+  attentionApply(kernel: Ciphertext[], v: Ciphertext, keyMask: Ciphertext, kernelConstant: number, squarings: number): Promise<Ciphertext> {
+    return this.one('kernelAttentionApply', Kernels.handles(kernel), v.handle, keyMask.handle, kernelConstant, squarings);
+  }
+  /** t_c = sum over features of x * w_c (+ bias_c), replicated; one level. */
+  featureDot(x: Ciphertext, weights: Ciphertext[], biases: Ciphertext[]): Promise<Ciphertext[]> {
+    return this.many('kernelFeatureDot', x.handle, Kernels.handles(weights), Kernels.handles(biases));
+  }
+  /** sum_c t_c * rows_c; one level. */
+  broadcastSum(t: Ciphertext[], rows: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelBroadcastSum', Kernels.handles(t), Kernels.handles(rows));
+  }
+  /** x W with encrypted pre-rotated diagonals (ActivationLayout.cipherDiagonals), plus bias; one level. */
+  cipherMatrix(x: Ciphertext, diagonals: Ciphertext[], bias: Ciphertext | null): Promise<Ciphertext> {
+    return this.one('kernelCipherMatrix', x.handle, Kernels.handles(diagonals), bias ? bias.handle : null);
+  }
+  /** The [CLS] rows of every row group in one ciphertext (group g's sequence s at row s * tokens + g); one level. */
+  gatherFirstRows(groups: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelGatherFirstRows', Kernels.handles(groups));
+  }
+  /** y W^T with the pre-rotated diagonals of W; one level. */
+  cipherMatrixTranspose(y: Ciphertext, diagonals: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelCipherMatrixTranspose', y.handle, Kernels.handles(diagonals));
+  }
+  /** Gradients of the pre-rotated diagonals for x W (row totals, valid on each block's last row); one level. */
+  cipherMatrixGradient(x: Ciphertext, dy: Ciphertext): Promise<Ciphertext[]> {
+    return this.many('kernelCipherMatrixGradient', x.handle, dy.handle);
+  }
+  /** The gather's backward: group g's [CLS] rows from rows s * tokens + g, other rows zero; one level. */
+  scatterFirstRows(gathered: Ciphertext, groups: number): Promise<Ciphertext[]> {
+    return this.many('kernelScatterFirstRows', gathered.handle, groups);
+  }
+  /** Bootstraps (two at a time) back to the top level; bounds[i] >= max |value| of cts[i]. */
+  refresh(bootstrapper: Bootstrapper, cts: Ciphertext[], bounds: number[], onProgress?: (stage: string, seconds: number) => void): Promise<Ciphertext[]> {
+    return this.many('kernelRefresh', bootstrapper.handle, Kernels.handles(cts), Float64Array.from(bounds), onProgress);
+  }
+
+  /** Several polynomials of one input from one Chebyshev basis. */
+  chebyshevMany(t: Ciphertext, polynomials: Float64Array[]): Promise<Ciphertext[]> {
+    return this.many('kernelChebyshevMany', t.handle, polynomials);
+  }
+  /** [f(t), f'(t)] of the composite sign's degree-7 step; three levels. */
+  oddDegree7WithDerivative(t: Ciphertext, coefficients: readonly number[]): Promise<Ciphertext[]> {
+    return this.many('kernelOddDegree7WithDerivative', t.handle, Float64Array.from(coefficients));
+  }
+  /** [w', dw'/dv] of a Newton step of 1/sqrt(v); two and three levels. */
+  newtonWithDerivative(w: Ciphertext, dw: Ciphertext, halfV: Ciphertext, approx: InvSqrtConstants): Promise<Ciphertext[]> {
+    return this.many('kernelNewtonWithDerivative', w.handle, dw.handle, halfV.handle, approx.lo, approx.hi, approx.eps);
+  }
+  /** LayerNorm's backward from dL/d(normalized, before gamma and beta); four levels. */
+  normBackward(dh: Ciphertext, centred: Ciphertext, w: Ciphertext, dw: Ciphertext, approx: InvSqrtConstants): Promise<Ciphertext> {
+    return this.one('kernelNormBackward', dh.handle, centred.handle, w.handle, dw.handle, approx.lo, approx.hi, approx.eps);
+  }
+  /** Packed per-head inner products of x at query rows and y at the shifted key rows; three levels. */
+  attentionInner(x: Ciphertext, y: Ciphertext): Promise<Ciphertext[]> {
+    return this.many('kernelAttentionInner', x.handle, y.handle);
+  }
+  /** sum over shifts of a packed kernel times the shifted x; one level below min(kernel, x - 2). */
+  attentionWeigh(kernel: Ciphertext[], x: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelAttentionWeigh', Kernels.handles(kernel), x.handle);
+  }
+  /** The packed kernel of the transposed matrix; two levels. */
+  attentionTranspose(kernel: Ciphertext[]): Promise<Ciphertext[]> {
+    return this.many('kernelAttentionTranspose', Kernels.handles(kernel));
+  }
+  /** sum over shifts of a packed kernel, replicated on each head's blocks; no level. */
+  attentionHeadSums(kernel: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelAttentionHeadSums', Kernels.handles(kernel));
+  }
+  /** Sum over the rows of each block, valid on the block's last row; no level. */
+  rowTotal(x: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelRowTotal', x.handle);
+  }
+  /** Row totals packed one per row (parameter i at row rows-1-i); one level. */
+  packRows(totals: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelPackRows', Kernels.handles(totals));
+  }
+  /** Packed parameter i times factors[i]; one level. */
+  scaleRows(packed: Ciphertext, factors: Float64Array): Promise<Ciphertext> {
+    return this.one('kernelScaleRows', packed.handle, factors);
+  }
+  /** Packed parameter i as block constants again; one level. */
+  unpackRow(packed: Ciphertext, index: number): Promise<Ciphertext> {
+    return this.one('kernelUnpackRow', packed.handle, index);
+  }
+
+  /** Rotation steps the kernels rotate by, for a layout (the client makes Galois keys for these). */
+  static rotationSteps(layout: ActivationLayout, training = false): number[] {
+    return callNative<number[]>('kernelRotationSteps', layout.slots, layout.width, layout.tokens, layout.heads, training);
+  }
+}
