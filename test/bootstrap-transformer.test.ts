@@ -153,6 +153,13 @@ describe('transformer bootstrapping preset: precision (same structure at N = 409
     expect(combined.hasSparseSecretKeys).toBe(true);
     // The regenerated keys are the same keys: saving them again gives the same bytes.
     expect(sameBytes(combined.save(), keys.galoisKeys.save())).toBe(true);
+    // The server's other path: append each seeded blob to an empty set (the sparse-secret keys too).
+    const appended = GaloisKeys.empty(context);
+    for (const blob of blobs) await appended.append(blob);
+    expect(appended.hasSparseSecretKeys).toBe(true);
+    expect(sameBytes(appended.save(), keys.galoisKeys.save())).toBe(true);
+    await expect(appended.append(blobs[0])).rejects.toThrow(/twice/);
+    appended.dispose();
     const seededRelin = keys.relinKey.save({ seeded: true });
     expect(seededRelin.length).toBeLessThan(0.51 * keys.relinKey.save().length);
     const relinKey = RelinKey.load(context, seededRelin);
