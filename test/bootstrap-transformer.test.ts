@@ -200,6 +200,30 @@ describe('transformer bootstrapping preset: precision (same structure at N = 409
     }
   });
 
+  it('works from keys made part by part as the private client makes them (top-level Galois keys, sparse-secret keys alone)', async () => {
+    const appended = GaloisKeys.empty(context);
+    const elements = [...bootstrapper.galoisElements];
+    for (let i = 0; i < elements.length; i += 8) {
+      const part = await keyGenerator.createGaloisKeysForElementsAsync(elements.slice(i, i + 8));
+      await appended.append(part.save());
+      part.dispose();
+    }
+    expect(appended.hasSparseSecretKeys).toBe(false);
+    const sparse = await keyGenerator.createSparseSecretKeysAsync(preset.bootstrap.ephemeralHammingWeight!);
+    expect(sparse.elements).toEqual([]);
+    expect(sparse.keys.find((k) => k.element === 'toSparse')?.level).toBe(0);
+    expect(sparse.keys.find((k) => k.element === 'fromSparse')?.level).toBe(context.dataPrimes.length - 1);
+    await appended.append(sparse.save({ seeded: true }));
+    sparse.dispose();
+    expect(appended.hasSparseSecretKeys).toBe(true);
+    const x = randomVector(context.slotCount);
+    const out = await bootstrapper.bootstrapAsync(encryptor.encrypt(encoder.encode(x)), { relinKey: keys.relinKey, galoisKeys: appended });
+    expect(out.level).toBe(preset.levelsLeft);
+    expect(precisionBits(decrypt(out), x)).toBeGreaterThanOrEqual(20);
+    expect(meanBits(decrypt(out), x)).toBeGreaterThanOrEqual(24);
+    appended.dispose();
+  });
+
   it('refuses to bootstrap without the sparse-secret keys, and names them', async () => {
     const withoutSparse = GaloisKeys.combine(
       context,

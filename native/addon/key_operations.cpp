@@ -44,6 +44,14 @@ void register_key_operations(OperationTable& table) {
     }
     return [secret, elements]() -> Finisher { return wrap_result(generate_galois_keys(*secret, elements)); };
   };
+  // The sparse-secret encapsulation keys of a bootstrapper, alone (a client that makes its Galois keys
+  // part by part sends these as one more part).
+  table["generateSparseSecretKeys"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto secret = handle_argument<SecretKey>(info, first, "secretKey");
+    const auto weight = static_cast<std::size_t>(
+        integer_argument(info, first + 1, "hammingWeight", 1, static_cast<std::int64_t>(secret->context->ring_degree())));
+    return [secret, weight]() -> Finisher { return wrap_result(generate_sparse_secret_keys(*secret, weight)); };
+  };
   table["galoisKeyElements"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     auto keys = handle_argument<GaloisKeys>(info, first, "galoisKeys");
     return [keys]() -> Finisher {

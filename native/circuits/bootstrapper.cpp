@@ -145,12 +145,9 @@ GaloisKeys Bootstrapper::generate_keys(const SecretKey& secret) const {
   std::vector<std::pair<u64, std::size_t>> elements(galois_levels_.begin(), galois_levels_.end());
   GaloisKeys keys = generate_galois_keys(secret, elements);
   if (config_.ephemeral_hamming_weight != 0) {
-    const SecretKey sparse = generate_secret_key(context_, config_.ephemeral_hamming_weight);
-    // To the sparse secret: an RLWE sample under s' modulo q_0 p_0 only (the sparse secret is never
-    // used with a larger modulus). Back: under the main secret, over the whole chain.
-    keys.to_sparse = std::make_shared<const KeySwitchKey>(generate_key_switch_key(sparse, secret.data.data(), 0, 1));
-    keys.from_sparse = std::make_shared<const KeySwitchKey>(
-        generate_key_switch_key(secret, sparse.data.data(), context_->max_level(), context_->special_prime_count()));
+    GaloisKeys sparse = generate_sparse_secret_keys(secret, config_.ephemeral_hamming_weight);
+    keys.to_sparse = std::move(sparse.to_sparse);
+    keys.from_sparse = std::move(sparse.from_sparse);
   }
   return keys;
 }

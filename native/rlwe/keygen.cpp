@@ -170,6 +170,21 @@ GaloisKeys generate_galois_keys(const SecretKey& secret, const std::vector<std::
   return keys;
 }
 
+GaloisKeys generate_sparse_secret_keys(const SecretKey& secret, std::size_t hamming_weight) {
+  const ContextPtr& context = secret.context;
+  require(hamming_weight >= 1 && hamming_weight <= context->ring_degree(), ErrorCode::InvalidArgument,
+          "the ephemeral secret's Hamming weight must be in [1, N]");
+  const SecretKey sparse = generate_secret_key(context, hamming_weight);
+  GaloisKeys keys;
+  keys.context = context;
+  // To the sparse secret: an RLWE sample under s' modulo q_0 p_0 only (the sparse secret is never
+  // used with a larger modulus). Back: under the main secret, over the whole chain.
+  keys.to_sparse = std::make_shared<const KeySwitchKey>(generate_key_switch_key(sparse, secret.data.data(), 0, 1));
+  keys.from_sparse = std::make_shared<const KeySwitchKey>(
+      generate_key_switch_key(secret, sparse.data.data(), context->max_level(), context->special_prime_count()));
+  return keys;
+}
+
 std::vector<u64> galois_elements_for(const Context& context, const std::vector<long long>& steps, bool conjugate) {
   std::vector<u64> elements;
   for (long long step : steps) {

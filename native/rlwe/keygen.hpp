@@ -24,6 +24,11 @@ KeySwitchKey generate_galois_key(const SecretKey& secret, u64 galois_element, st
 GaloisKeys generate_galois_keys(const SecretKey& secret, const std::vector<u64>& galois_elements);
 // Keys for (element, level) pairs; an element listed twice keeps its first level.
 GaloisKeys generate_galois_keys(const SecretKey& secret, const std::vector<std::pair<u64, std::size_t>>& elements);
+// The two keys of sparse-secret encapsulation (bootstrapping's ModRaise), in a GaloisKeys with no
+// Galois keys: to a fresh ephemeral secret of `hamming_weight` nonzero coefficients at level 0 over q_0
+// and the first special prime only, and back to `secret` over the whole chain. The ephemeral secret is
+// wiped when this returns.
+GaloisKeys generate_sparse_secret_keys(const SecretKey& secret, std::size_t hamming_weight);
 
 // Galois elements for rotation steps (3^k mod 2N) plus conjugation when asked.
 std::vector<u64> galois_elements_for(const Context& context, const std::vector<long long>& steps, bool conjugate);

@@ -195,6 +195,14 @@ export class KeyGenerator {
   async createGaloisKeysForElementsAsync(elements: readonly number[]): Promise<GaloisKeys> {
     return new GaloisKeys(this.context, await callNativeAsync<NativeHandle>('generateGaloisKeyElements', this.secretKey.handle, [...elements]));
   }
+  /**
+   * The two keys of sparse-secret encapsulation alone (a bootstrapper's `ephemeralHammingWeight`): to a
+   * fresh ephemeral secret of that Hamming weight (level 0, modulo q_0 p_0 only) and back. For a client
+   * that makes a bootstrapper's keys part by part; `Bootstrapper.createGaloisKeys` includes them.
+   */
+  async createSparseSecretKeysAsync(hammingWeight: number): Promise<GaloisKeys> {
+    return new GaloisKeys(this.context, await callNativeAsync<NativeHandle>('generateSparseSecretKeys', this.secretKey.handle, hammingWeight));
+  }
   async createGaloisKeysAsync(steps: number[], options: GaloisKeyOptions = {}): Promise<GaloisKeys> {
     const handle = await callNativeAsync<NativeHandle>(
       'generateGaloisKeys', this.secretKey.handle, steps, options.conjugate ?? false, options.level,
