@@ -1,9 +1,10 @@
 /**
  * Bootstrapping benchmark: time and precision of one bootstrap per preset on 1 and 2 threads, the
- * levels it leaves, key sizes and the memory peak.
+ * levels it leaves, key sizes (as stored, and as uploaded: each key a seeded blob) and the memory peak.
  *
  *   npm run bench:bootstrap                          # secure preset (N = 65536), table
- *   npm run bench:bootstrap -- --preset testSmall    # the small insecure preset
+ *   npm run bench:bootstrap -- --preset transformer  # dense secret, encapsulation, 13 levels left
+ *   npm run bench:bootstrap -- --preset testSmall    # the small insecure preset (or testTransformer)
  *   npm run -s bench:bootstrap -- --json             # one JSON object on stdout
  *
  * Times are medians after a first bootstrap (which also encodes the linear transforms' diagonals,
@@ -21,13 +22,14 @@ import {
   Encryptor,
   KeyGenerator,
   type BootstrapPreset,
+  type BootstrapPresetName,
 } from '../src';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
 const presetArg = argv.includes('--preset') ? argv[argv.indexOf('--preset') + 1] : 'secure';
-if (presetArg !== 'secure' && presetArg !== 'testSmall') throw new Error('--preset must be secure or testSmall');
-const preset: BootstrapPreset = BOOTSTRAP_PRESETS[presetArg];
+if (!(presetArg in BOOTSTRAP_PRESETS)) throw new Error(`--preset must be one of ${Object.keys(BOOTSTRAP_PRESETS).join(', ')}`);
+const preset: BootstrapPreset = BOOTSTRAP_PRESETS[presetArg as BootstrapPresetName];
 const reps = argv.includes('--reps') ? Math.max(1, Number(argv[argv.indexOf('--reps') + 1]) | 0) : preset.insecure ? 3 : 1;
 const threadCounts = [...new Set([1, Math.min(2, os.availableParallelism())])];
 
@@ -52,23 +54,32 @@ async function main(): Promise<void> {
   log(`cipherlm bootstrapping benchmark: ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, preset ${preset.name}`);
   const { context, bootstrapper } = Bootstrapper.fromPreset(preset, { allowInsecureParametersForTestsOnly: preset.insecure });
   const N = context.ringDegree;
-  const primes = context.dataPrimes.length + context.specialPrimes.length;
-  // A key-switching key holds, per digit, two polynomials over every prime.
-  const keySwitchKeyMB = (context.keySwitchDigits * 2 * primes * N * 8) / 2 ** 20;
   const keyGenerator = new KeyGenerator(context, { hammingWeight: preset.hammingWeight });
   let start = performance.now();
   const relinKey = await keyGenerator.createRelinKeyAsync();
   const galoisKeys = await bootstrapper.createGaloisKeysAsync(keyGenerator);
   const keygenSeconds = (performance.now() - start) / 1000;
+  // As stored on the server (both halves of every key) and as a client uploads them: each key its
+  // own seeded blob (the uniform halves as seeds).
+  const relinBytes = relinKey.save().length;
+  let uploadedBytes = relinKey.save({ seeded: true }).length;
+  for (const part of galoisKeys.split()) {
+    uploadedBytes += part.save({ seeded: true }).length;
+    part.dispose();
+  }
   const keys = {
     galoisKeys: bootstrapper.galoisElements.length,
-    keySwitchKeyMB,
-    totalMB: keySwitchKeyMB * (bootstrapper.galoisElements.length + 1),
+    sparseSecretKeys: galoisKeys.hasSparseSecretKeys,
+    storedMB: (galoisKeys.byteLength + relinBytes) / 2 ** 20,
+    uploadedMB: uploadedBytes / 2 ** 20,
+    largestKeyMB: Math.max(...galoisKeys.keys.map((k) => k.bytes)) / 2 ** 20,
     keygenSeconds,
   };
   log(
-    `  N=${N}, log2(QP)=${context.logModulus.toFixed(0)}, depth ${bootstrapper.depth}, ${keys.galoisKeys} Galois keys + relin: ` +
-      `${keys.totalMB.toFixed(0)} MB (${keySwitchKeyMB.toFixed(1)} MB each), made in ${keygenSeconds.toFixed(1)} s`,
+    `  N=${N}, log2(QP)=${context.logModulus.toFixed(0)}, secret ${preset.hammingWeight === 0 ? 'dense' : `h=${preset.hammingWeight}`}, ` +
+      `depth ${bootstrapper.depth}, ${keys.galoisKeys} Galois keys${keys.sparseSecretKeys ? ' + sparse-secret switch' : ''} + relin: ` +
+      `${keys.storedMB.toFixed(0)} MB stored, ${keys.uploadedMB.toFixed(0)} MB uploaded (seeded), ` +
+      `largest key ${keys.largestKeyMB.toFixed(0)} MB, made in ${keygenSeconds.toFixed(1)} s`,
   );
   const encoder = new CkksEncoder(context);
   const encryptor = new Encryptor(context, keyGenerator.createPublicKey());
@@ -140,6 +151,10 @@ async function main(): Promise<void> {
     );
   }
   if (rows.length === 2) console.log(`speedup from 2 threads: ${(rows[0].seconds / rows[1].seconds).toFixed(2)}x`);
+  console.log(
+    `keys: ${keys.galoisKeys} Galois${keys.sparseSecretKeys ? ' + 2 sparse-secret' : ''} + relin, ${keys.storedMB.toFixed(0)} MB stored, ` +
+      `${keys.uploadedMB.toFixed(0)} MB uploaded (seeded); levels left ${rows[0]?.levelsLeft}`,
+  );
 }
 
 main().catch((error) => {

@@ -2,7 +2,17 @@ export { CkksContext, type ContextOptions, type SimdPath } from './api/context';
 export { CkksEncoder, type EncodeOptions, type ComplexVector } from './api/encoder';
 export { Plaintext } from './api/plaintext';
 export { Ciphertext } from './api/ciphertext';
-export { KeyGenerator, SecretKey, PublicKey, RelinKey, GaloisKeys, type SecretKeyOptions } from './api/keys';
+export {
+  KeyGenerator,
+  SecretKey,
+  PublicKey,
+  RelinKey,
+  GaloisKeys,
+  type SecretKeyOptions,
+  type GaloisKeyOptions,
+  type GaloisKeyInfo,
+  type KeySaveOptions,
+} from './api/keys';
 export { Encryptor, Decryptor, type EncryptOptions } from './api/encryptor';
 export { Evaluator } from './api/evaluator';
 export { load, type Loadable } from './api/serialize';
@@ -27,6 +37,7 @@ export {
   BOOTSTRAP_PRESETS,
   type BootstrapOptions,
   type BootstrapPreset,
+  type BootstrapPresetName,
   type BootstrapStage,
   type BootstrapCallOptions,
   type BootstrapKeys,

@@ -83,6 +83,15 @@ describe('typed errors for bad operands', () => {
     expect(() => kit.encoder.encode('abc' as unknown as number[])).toThrow(InvalidArgumentError);
     const a = kit.encrypt(randomVector(10));
     expect(() => kit.evaluator.add(a, kit.encoder.encode([1]) as never)).toThrow(InvalidArgumentError);
+    // null, undefined and non-objects are wrong types too, not bare TypeErrors.
+    expect(() => kit.evaluator.add(a, null as never)).toThrow(InvalidArgumentError);
+    expect(() => kit.evaluator.add(a, null as never)).toThrow(/second operand/);
+    expect(() => kit.evaluator.add(undefined as never, a)).toThrow(InvalidArgumentError);
+    expect(() => kit.evaluator.multiplyPlain(a, 3 as never)).toThrow(InvalidArgumentError);
+    expect(() => kit.evaluator.relinearize(kit.evaluator.multiply(a, a), null as never)).toThrow(InvalidArgumentError);
+    expect(() => kit.evaluator.rotate(a, 1, undefined as never)).toThrow(InvalidArgumentError);
+    expect(() => kit.evaluator.rescaleBatchAsync([a, null as never])).toThrow(InvalidArgumentError);
+    expect(() => kit.evaluator.add(a, {} as never)).toThrow(InvalidArgumentError);
     expect(() => kit.evaluator.rotate(a, 1.5, kit.galoisKeys)).toThrow(OutOfRangeError);
     expect(() => kit.evaluator.rotate(kit.evaluator.multiply(a, a), 1, kit.galoisKeys)).toThrow(/relinearized/);
     expect(() => CkksContext.create({ ringDegree: 8192, dataBits: [40], specialBits: [40], threads: 0 })).toThrow(

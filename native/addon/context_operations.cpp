@@ -125,9 +125,25 @@ void register_context_operations(OperationTable& table) {
           primes_from(options, "specialPrimes", "specialBits", parameters.ring_degree, parameters.data_primes);
     }
     Napi::Value digits = options.Get("keySwitchDigits");
-    if (!digits.IsUndefined()) {
+    if (digits.IsString()) {
+      if (digits.As<Napi::String>().Utf8Value() != "balanced") {
+        throw Error(ErrorCode::InvalidArgument, "keySwitchDigits must be a number, a list of digit sizes or 'balanced'");
+      }
+      // Each digit's product at most P / 2^20: key-switching noise well below a rescale's.
+      parameters.digit_sizes = balanced_digit_sizes(parameters.data_primes, parameters.special_primes, 20.0);
+    } else if (digits.IsArray()) {
+      // Data primes per digit, from q_0 up.
+      Napi::Array sizes = digits.As<Napi::Array>();
+      if (sizes.Length() < 1 || sizes.Length() > 64) throw Error(ErrorCode::InvalidArgument, "keySwitchDigits: 1 to 64 digit sizes");
+      for (std::uint32_t i = 0; i < sizes.Length(); ++i) {
+        Napi::Value size = sizes.Get(i);
+        const double d = size.IsNumber() ? size.As<Napi::Number>().DoubleValue() : 0;
+        if (!(d >= 1 && d <= 64 && d == std::floor(d))) throw Error(ErrorCode::InvalidArgument, "keySwitchDigits: each digit size must be an integer in [1, 64]");
+        parameters.digit_sizes.push_back(static_cast<std::size_t>(d));
+      }
+    } else if (!digits.IsUndefined()) {
       if (!digits.IsNumber() || digits.As<Napi::Number>().DoubleValue() < 1) {
-        throw Error(ErrorCode::InvalidArgument, "keySwitchDigits must be a positive integer");
+        throw Error(ErrorCode::InvalidArgument, "keySwitchDigits must be a positive integer or a list of digit sizes");
       }
       parameters.key_switch_digits = static_cast<std::size_t>(digits.As<Napi::Number>().Int64Value());
     }
@@ -155,6 +171,11 @@ void register_context_operations(OperationTable& table) {
         out.Set("specialPrimes", bigint_array(env, p.special_primes));
         out.Set("keySwitchDigits", static_cast<double>(context->key_switch_digits()));
         out.Set("digitSize", static_cast<double>(context->digit_size()));
+        Napi::Array sizes = Napi::Array::New(env, context->key_switch_digits());
+        for (std::size_t d = 0; d < context->key_switch_digits(); ++d) {
+          sizes.Set(static_cast<std::uint32_t>(d), static_cast<double>(context->digit_end(d) - context->digit_first(d)));
+        }
+        out.Set("digitSizes", sizes);
         out.Set("logModulus", total_log_modulus(p));
         out.Set("securityLimitBits", static_cast<double>(max_log_modulus_128(p.ring_degree)));
         out.Set("insecure", p.allow_insecure_for_tests_only);

@@ -53,9 +53,14 @@ inline std::int64_t native_bytes(const Ciphertext& x) { return static_cast<std::
 inline std::int64_t native_bytes(const SecretKey& x) { return static_cast<std::int64_t>(x.data.size() * 8); }
 inline std::int64_t native_bytes(const PublicKey& x) { return static_cast<std::int64_t>(x.data.size() * 8); }
 inline std::int64_t native_bytes(const RelinKey& x) { return static_cast<std::int64_t>(x.key.data.size() * 8); }
+// Galois keys share their key data (combined and selected sets point at the same keys), so a
+// handle reports the keys it holds; V8 only uses the figure as a hint to collect sooner.
 inline std::int64_t native_bytes(const GaloisKeys& x) {
   std::int64_t total = 0;
-  for (const auto& entry : x.keys) total += static_cast<std::int64_t>(entry.second.data.size() * 8);
+  for (const auto& entry : x.keys) total += static_cast<std::int64_t>(entry.second->data.size() * 8);
+  for (const auto* key : {x.to_sparse.get(), x.from_sparse.get()}) {
+    if (key != nullptr) total += static_cast<std::int64_t>(key->data.size() * 8);
+  }
   return total;
 }
 

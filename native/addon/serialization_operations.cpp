@@ -27,6 +27,13 @@ Work save_handle(const Napi::Value& value) {
   return [object]() -> Finisher { return bytes_result(save(*object)); };
 }
 
+// Keys may be saved seeded: each uniform half as its 32-byte seed.
+template <typename T>
+Work save_key_handle(const Napi::Value& value, bool seeded) {
+  auto object = Handle<T>::FromValue(value, "object");
+  return [object, seeded]() -> Finisher { return bytes_result(save(*object, seeded)); };
+}
+
 template <typename T, typename Loader>
 void register_loader(OperationTable& table, const char* name, Loader loader) {
   table[name] = [loader](const Napi::CallbackInfo& info, std::size_t first) -> Work {
@@ -41,6 +48,11 @@ void register_loader(OperationTable& table, const char* name, Loader loader) {
 void register_serialization_operations(OperationTable& table) {
   table["save"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     Napi::Value value = argument(info, first, "object");
+    bool seeded = false;
+    if (first + 1 < info.Length() && !info[first + 1].IsUndefined()) seeded = bool_argument(info, first + 1, "seeded");
+    if (seeded && !is_handle<RelinKey>(value) && !is_handle<GaloisKeys>(value)) {
+      throw Error(ErrorCode::InvalidArgument, "only keys can be saved seeded (a ciphertext chooses at encryption)");
+    }
     if (is_handle<Context>(value)) {
       auto context = Handle<Context>::FromValue(value, "context");
       return [context]() -> Finisher { return bytes_result(save_parameters(*context)); };
@@ -49,8 +61,8 @@ void register_serialization_operations(OperationTable& table) {
     if (is_handle<Ciphertext>(value)) return save_handle<Ciphertext>(value);
     if (is_handle<SecretKey>(value)) return save_handle<SecretKey>(value);
     if (is_handle<PublicKey>(value)) return save_handle<PublicKey>(value);
-    if (is_handle<RelinKey>(value)) return save_handle<RelinKey>(value);
-    if (is_handle<GaloisKeys>(value)) return save_handle<GaloisKeys>(value);
+    if (is_handle<RelinKey>(value)) return save_key_handle<RelinKey>(value, seeded);
+    if (is_handle<GaloisKeys>(value)) return save_key_handle<GaloisKeys>(value, seeded);
     throw Error(ErrorCode::InvalidArgument, "only contexts, plaintexts, ciphertexts and keys can be saved");
   };
   table["loadContext"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
@@ -83,7 +95,12 @@ void register_serialization_operations(OperationTable& table) {
       for (const auto& entry : part.keys)
         require(target->keys.count(entry.first) == 0, ErrorCode::InvalidArgument,
                 "Galois element " + std::to_string(entry.first) + " arrived twice");
+      // The sparse-secret keys of a bootstrapper with encapsulation arrive the same way.
+      require(!(part.to_sparse && target->to_sparse) && !(part.from_sparse && target->from_sparse),
+              ErrorCode::InvalidArgument, "a sparse-secret key arrived twice");
       for (auto& entry : part.keys) target->keys.emplace(entry.first, std::move(entry.second));
+      if (part.to_sparse) target->to_sparse = std::move(part.to_sparse);
+      if (part.from_sparse) target->from_sparse = std::move(part.from_sparse);
       return no_result();
     };
   };

@@ -8,6 +8,8 @@
 #include "circuits/homomorphic_dft.hpp"
 #include "ckks/evaluator.hpp"
 #include "ring/error.hpp"
+#include "rlwe/keygen.hpp"
+#include "rlwe/keyswitch.hpp"
 
 namespace cipherlm {
 
@@ -38,10 +40,15 @@ Bootstrapper::Bootstrapper(ContextPtr context, const BootstrapConfig& config)
   require(config_.double_angles <= 8, ErrorCode::InvalidArgument, "doubleAngles must be at most 8");
   require(config_.sine_degree >= 4 && config_.sine_degree <= 255, ErrorCode::InvalidArgument,
           "sineDegree must be in [4, 255]");
+  require(config_.ephemeral_hamming_weight <= context_->ring_degree(), ErrorCode::InvalidArgument,
+          "the ephemeral secret's Hamming weight cannot exceed N");
+  require(config_.message_ratio <= 40, ErrorCode::InvalidArgument, "messageRatio must be at most 40");
+  require(config_.baby_steps == 0 || (config_.baby_steps <= 64 && (config_.baby_steps & (config_.baby_steps - 1)) == 0),
+          ErrorCode::InvalidArgument, "babySteps must be 0 or a power of two up to 64");
   for (DiagonalMatrix& m : coeffs_to_slots_groups(slots, config_.coeffs_to_slots_levels))
-    coeffs_to_slots_.emplace_back(std::move(m), order_);
+    coeffs_to_slots_.emplace_back(std::move(m), order_, config_.baby_steps, config_.compact_diagonals);
   for (DiagonalMatrix& m : slots_to_coeffs_groups(slots, config_.slots_to_coeffs_levels))
-    slots_to_coeffs_.emplace_back(std::move(m), order_);
+    slots_to_coeffs_.emplace_back(std::move(m), order_, config_.baby_steps, config_.compact_diagonals);
 
   const double range = static_cast<double>(config_.mod_range + 1);
   const double angle_divisor = std::ldexp(1.0, static_cast<int>(config_.double_angles));
@@ -53,10 +60,20 @@ Bootstrapper::Bootstrapper(ContextPtr context, const BootstrapConfig& config)
           "bootstrapping needs " + std::to_string(depth_) + " levels above level 0; the context has " +
               std::to_string(context_->max_level()));
 
-  std::set<u64> elements{context_->conjugation_element()};
-  for (const auto& t : coeffs_to_slots_) elements.insert(t.galois_elements().begin(), t.galois_elements().end());
-  for (const auto& t : slots_to_coeffs_) elements.insert(t.galois_elements().begin(), t.galois_elements().end());
-  galois_elements_.assign(elements.begin(), elements.end());
+  // Each element at the highest level it is used: CoeffsToSlots from the top down, the conjugation
+  // that splits its output, SlotsToCoeffs from the level EvalMod leaves.
+  const std::size_t top = context_->max_level();
+  auto use = [&](u64 element, std::size_t level) {
+    auto& highest = galois_levels_[element];
+    highest = std::max(highest, level);
+  };
+  for (std::size_t g = 0; g < coeffs_to_slots_.size(); ++g)
+    for (u64 e : coeffs_to_slots_[g].galois_elements()) use(e, top - g);
+  use(context_->conjugation_element(), top - coeffs_to_slots_.size());
+  const std::size_t slots_to_coeffs_top = output_level() + slots_to_coeffs_.size();
+  for (std::size_t g = 0; g < slots_to_coeffs_.size(); ++g)
+    for (u64 e : slots_to_coeffs_[g].galois_elements()) use(e, slots_to_coeffs_top - g);
+  for (const auto& entry : galois_levels_) galois_elements_.push_back(entry.first);
 
   // The approximation error of EvalMod alone, measured on a grid of its domain.
   const int samples = 4096 * static_cast<int>(config_.mod_range + 1);
@@ -76,10 +93,18 @@ Plaintext Bootstrapper::monomial(long long sign, std::size_t level) const {
   return encoder_.from_coefficients(coefficients.data(), 1.0, level);
 }
 
-Ciphertext Bootstrapper::mod_raise(const Ciphertext& input) const {
+Ciphertext Bootstrapper::mod_raise(const Ciphertext& input, const GaloisKeys& keys) const {
   const Context& context = *context_;
   const std::size_t n = context.ring_degree(), top = context.max_level();
   const Modulus& q0 = context.modulus(0);
+  const bool encapsulate = config_.ephemeral_hamming_weight != 0;
+  // With encapsulation, (c0, c1) under s becomes (c0 + ks_0(c1), ks_1(c1)) under the sparse s'.
+  Ciphertext low = input;
+  if (encapsulate) {
+    ScratchBuffer second = context.scratch(n);
+    key_switch_level0(context, input.limb(1, 0), *keys.to_sparse, low.limb(0, 0), second.data());
+    std::copy(second.data(), second.data() + n, low.limb(1, 0));
+  }
   Ciphertext raised;
   raised.context = context_;
   raised.level = top;
@@ -88,7 +113,7 @@ Ciphertext Bootstrapper::mod_raise(const Ciphertext& input) const {
   raised.data.resize(2 * (top + 1) * n);
   std::vector<std::int64_t> centered(2 * n);
   context.pool()->parallel_for(2, [&](std::size_t p) {
-    std::vector<u64> coefficients(input.limb(p, 0), input.limb(p, 0) + n);
+    std::vector<u64> coefficients(low.limb(p, 0), low.limb(p, 0) + n);
     context.ntt(0).inverse(coefficients.data(), context.simd_path());
     for (std::size_t c = 0; c < n; ++c) {
       const u64 v = coefficients[c];
@@ -100,14 +125,31 @@ Ciphertext Bootstrapper::mod_raise(const Ciphertext& input) const {
     const std::size_t p = job / (top + 1), i = job % (top + 1);
     u64* dst = raised.limb(p, i);
     if (i == 0) {
-      std::copy(input.limb(p, 0), input.limb(p, 0) + n, dst);
+      std::copy(low.limb(p, 0), low.limb(p, 0) + n, dst);
       return;
     }
     const Modulus& q = context.modulus(i);
     for (std::size_t c = 0; c < n; ++c) dst[c] = reduce_signed(centered[p * n + c], q);
     context.ntt(i).forward(dst, context.simd_path());
   });
-  return raised;
+  if (!encapsulate) return raised;
+  // Back to the main secret over the whole chain: (c0 + KS_0(c1), KS_1(c1)).
+  Ciphertext result = raised;
+  key_switch(context, raised.poly(1), top, *keys.from_sparse, result.poly(0), result.poly(1));
+  return result;
+}
+
+GaloisKeys Bootstrapper::generate_keys(const SecretKey& secret) const {
+  require(secret.context.get() == context_.get(), ErrorCode::ParameterMismatch,
+          "secret key and bootstrapper were made under different contexts");
+  std::vector<std::pair<u64, std::size_t>> elements(galois_levels_.begin(), galois_levels_.end());
+  GaloisKeys keys = generate_galois_keys(secret, elements);
+  if (config_.ephemeral_hamming_weight != 0) {
+    GaloisKeys sparse = generate_sparse_secret_keys(secret, config_.ephemeral_hamming_weight);
+    keys.to_sparse = std::move(sparse.to_sparse);
+    keys.from_sparse = std::move(sparse.from_sparse);
+  }
+  return keys;
 }
 
 Ciphertext Bootstrapper::eval_mod(const Ciphertext& u, const RelinKey& relin) const {
@@ -127,9 +169,14 @@ Ciphertext Bootstrapper::bootstrap(const Ciphertext& input, const RelinKey& reli
           ErrorCode::ParameterMismatch, "ciphertext, keys and bootstrapper were made under different contexts");
   require(input.size == 2, ErrorCode::InvalidArgument, "bootstrapping needs a relinearized ciphertext (size 2)");
   for (u64 element : galois_elements()) {
-    require(galois.keys.count(element) != 0, ErrorCode::MissingKey,
+    require(galois.has(element), ErrorCode::MissingKey,
             "the Galois keys lack element " + std::to_string(element) +
                 " that bootstrapping needs: generate them with the bootstrapper's key set");
+  }
+  if (config_.ephemeral_hamming_weight != 0) {
+    require(galois.to_sparse != nullptr && galois.from_sparse != nullptr, ErrorCode::MissingKey,
+            "the Galois keys lack the sparse-secret keys of this bootstrapper (encapsulation): generate them with "
+            "the bootstrapper's key set");
   }
   const double scale = input.scale;
   const double q0 = static_cast<double>(context_->modulus(0).value);
@@ -137,8 +184,20 @@ Ciphertext Bootstrapper::bootstrap(const Ciphertext& input, const RelinKey& reli
           "the input scale must be well below q_0 (2^" + std::to_string(std::log2(q0)) + ") for bootstrapping");
   StageClock clock(progress);
 
-  Ciphertext x = mod_raise(drop_to_level(input, 0));
+  // Raise the message to q_0 / 2^ratio: an exact integer product at level 0 (the input's own error
+  // is part of the message by now).
+  Ciphertext x0 = drop_to_level(input, 0);
+  if (config_.message_ratio != 0) {
+    const int shift = static_cast<int>(std::lround(std::log2(q0) - static_cast<double>(config_.message_ratio) - std::log2(scale)));
+    if (shift > 0) {
+      x0 = multiply_integer(x0, std::int64_t{1} << std::min(shift, 62));
+      x0.scale = scale * std::ldexp(1.0, std::min(shift, 62));
+    }
+  }
+  const double message_scale = x0.scale;
+  Ciphertext x = mod_raise(x0, galois);
   clock.done("modRaise");
+  if (config_.inspector) config_.inspector("raised", x);
 
   // The 1/2 of the real/imaginary split below and the 1/(K+1) of EvalMod's domain ride along.
   const double range = static_cast<double>(config_.mod_range + 1);
@@ -155,20 +214,31 @@ Ciphertext Bootstrapper::bootstrap(const Ciphertext& input, const RelinKey& reli
   const Ciphertext conjugated = conjugate(x, galois);
   const Ciphertext real = add(x, conjugated);
   const Ciphertext imaginary = multiply_plain(sub(x, conjugated), monomial(-1, x.level));
+  if (config_.inspector) config_.inspector("coeffsToSlots", real);
   const Ciphertext real_mod = eval_mod(real, relin);
+  if (config_.inspector) config_.inspector("evalMod", real_mod);
   const Ciphertext imaginary_mod = eval_mod(imaginary, relin);
   Ciphertext y = add(real_mod, multiply_plain(imaginary_mod, monomial(1, imaginary_mod.level)));
   clock.done("evalMod");
+  if (config_.inspector) config_.inspector("evalModCombined", y);
 
-  // y holds sin(2 pi t) ~ 2 pi M / q_0; the last group lands exactly on the input's scale.
+  // y holds sin(2 pi t) ~ 2 pi M / q_0 at about the scale of a prime; the result lands exactly on the
+  // input's scale. The scale falls in even steps (each group's plaintext scale its prime over the same
+  // ratio, the last group's factor counted), so that no group's diagonals are encoded at a small
+  // scale relative to their entries: a descent left to the last group alone would encode it at a
+  // fraction of its prime.
+  const double output_factor = factor * q0 / (2 * kPi * message_scale);
+  const double groups = static_cast<double>(slots_to_coeffs_.size());
+  const double step = std::max(1.0, std::pow(y.scale / scale / std::fabs(output_factor), 1.0 / groups));
   for (std::size_t g = 0; g < slots_to_coeffs_.size(); ++g) {
     const bool last = g + 1 == slots_to_coeffs_.size();
     const double prime = static_cast<double>(context_->modulus(y.level).value);
-    const Complex f = last ? Complex(factor * q0 / (2 * kPi * scale)) : Complex(1.0);
-    y = slots_to_coeffs_[g].apply(y, f, last ? scale * prime / y.scale : prime, encoder_, order_, galois);
+    const Complex f = last ? Complex(output_factor) : Complex(1.0);
+    y = slots_to_coeffs_[g].apply(y, f, last ? scale * prime / y.scale : prime / step, encoder_, order_, galois);
   }
   y.scale = scale;
   clock.done("slotsToCoeffs");
+  if (config_.inspector) config_.inspector("slotsToCoeffs", y);
   return y;
 }
 

@@ -7,6 +7,7 @@
 // coefficients at the input's scale. Levels are spent from the top of the chain.
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,16 +19,36 @@
 
 namespace cipherlm {
 
+// Stage name and seconds spent in it, reported as each stage ends.
+using BootstrapProgress = std::function<void(const std::string& stage, double seconds)>;
+// For diagnostics and tests: the ciphertexts between stages ("raised", "coeffsToSlots" (the real half
+// that EvalMod takes), "evalMod" (its output), "slotsToCoeffs").
+using BootstrapInspector = std::function<void(const std::string& stage, const Ciphertext& ciphertext)>;
+
 struct BootstrapConfig {
   std::size_t coeffs_to_slots_levels = 3;
   std::size_t slots_to_coeffs_levels = 3;
   std::size_t mod_range = 12;      // K: EvalMod is accurate for |I| <= K
   std::size_t double_angles = 3;   // r: the interpolant is of cos(2 pi (t - 1/4) / 2^r)
   std::size_t sine_degree = 40;    // Chebyshev degree of that interpolant
+  // Sparse-secret encapsulation (Bossuat, Troncoso-Pastoriza, Hubaux, ePrint 2022/024): the level-0
+  // ciphertext is switched to an ephemeral secret of this Hamming weight (modulo q_0 p_0 only) before
+  // ModRaise and back to the main secret after it, so that |I| <= (h + 1) / 2 whatever the main
+  // secret. 0: none (the main secret itself must be sparse).
+  std::size_t ephemeral_hamming_weight = 0;
+  // log2 of q_0 / (message scale) during the bootstrap: the level-0 input is multiplied by the power
+  // of two that brings its scale up to q_0 / 2^ratio (noise added after ModRaise then counts against
+  // the larger scale). 0: the input's own scale.
+  std::size_t message_ratio = 0;
+  // Baby steps of every linear transform: 0 for the fewest rotations, else that many babies and giant
+  // steps by Horner's rule (fewest keys; see linear_transform.hpp).
+  std::size_t baby_steps = 0;
+  // Keep the linear transforms' diagonals as integer coefficients (one NTT per prime when used).
+  bool compact_diagonals = false;
+  // Sees the intermediate ciphertexts of every bootstrap; none by default.
+  BootstrapInspector inspector;
 };
 
-// Stage name and seconds spent in it, reported as each stage ends.
-using BootstrapProgress = std::function<void(const std::string& stage, double seconds)>;
 
 class Bootstrapper {
  public:
@@ -36,6 +57,12 @@ class Bootstrapper {
   const BootstrapConfig& config() const { return config_; }
   // Galois elements of the keys bootstrapping needs, conjugation included.
   const std::vector<u64>& galois_elements() const { return galois_elements_; }
+  // The highest level at which each of them is used: its key need not serve higher levels.
+  const std::map<u64, std::size_t>& galois_levels() const { return galois_levels_; }
+  // Every key bootstrapping needs but the relinearization key: the Galois keys (each for the levels
+  // it is used at) and, with encapsulation, the keys to and from a fresh ephemeral sparse secret
+  // (made here and wiped). `secret` is the main secret.
+  GaloisKeys generate_keys(const SecretKey& secret) const;
   // Levels one bootstrap consumes and the level of its output.
   std::size_t depth() const { return depth_; }
   std::size_t output_level() const;
@@ -58,7 +85,8 @@ class Bootstrapper {
                                int boost_bits, const BootstrapProgress& progress = nullptr) const;
 
  private:
-  Ciphertext mod_raise(const Ciphertext& input) const;
+  // The level-0 input raised to the top level (under the main secret, its scale taken as q_0).
+  Ciphertext mod_raise(const Ciphertext& input, const GaloisKeys& keys) const;
   Ciphertext eval_mod(const Ciphertext& u, const RelinKey& relin) const;
   Plaintext monomial(long long sign, std::size_t level) const;  // sign * X^(N/2): multiplication by +-i
 
@@ -70,6 +98,7 @@ class Bootstrapper {
   std::vector<double> cosine_;  // Chebyshev coefficients on u = t / (K + 1) in [-1, 1]
   std::size_t depth_ = 0;
   std::vector<u64> galois_elements_;
+  std::map<u64, std::size_t> galois_levels_;
   double eval_mod_error_ = 0;
 };
 

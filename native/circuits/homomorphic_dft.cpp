@@ -47,14 +47,18 @@ DiagonalMatrix butterfly_stage(std::size_t slots, std::size_t m, bool inverse) {
   return stage;
 }
 
-// Merges the stages (in application order) into `levels` groups of near-equal size.
-std::vector<DiagonalMatrix> merge(const std::vector<DiagonalMatrix>& stages, std::size_t levels) {
+// Merges the stages (in application order) into `levels` groups of near-equal size, the smaller
+// groups first or (larger_first) last. CoeffsToSlots takes the smaller groups first and
+// SlotsToCoeffs the larger ones, so that with as many levels each SlotsToCoeffs group holds the stages
+// of a CoeffsToSlots group and the two share their rotations (and keys).
+std::vector<DiagonalMatrix> merge(const std::vector<DiagonalMatrix>& stages, std::size_t levels, bool larger_first) {
   require(levels >= 1 && levels <= stages.size(), ErrorCode::InvalidArgument,
           "the linear transforms need between 1 and " + std::to_string(stages.size()) + " levels");
   std::vector<DiagonalMatrix> groups;
   std::size_t next = 0;
   for (std::size_t g = 0; g < levels; ++g) {
-    const std::size_t count = (stages.size() - next) / (levels - g);
+    const std::size_t left = stages.size() - next, groups_left = levels - g;
+    const std::size_t count = larger_first ? (left + groups_left - 1) / groups_left : left / groups_left;
     DiagonalMatrix group = stages[next];
     for (std::size_t s = 1; s < count; ++s) group = stages[next + s].after(group);
     groups.push_back(std::move(group));
@@ -68,13 +72,13 @@ std::vector<DiagonalMatrix> merge(const std::vector<DiagonalMatrix>& stages, std
 std::vector<DiagonalMatrix> slots_to_coeffs_groups(std::size_t slots, std::size_t levels) {
   std::vector<DiagonalMatrix> stages;
   for (std::size_t m = 2; m <= slots; m *= 2) stages.push_back(butterfly_stage(slots, m, false));
-  return merge(stages, levels);
+  return merge(stages, levels, true);
 }
 
 std::vector<DiagonalMatrix> coeffs_to_slots_groups(std::size_t slots, std::size_t levels) {
   std::vector<DiagonalMatrix> stages;
   for (std::size_t m = slots; m >= 2; m /= 2) stages.push_back(butterfly_stage(slots, m, true));
-  return merge(stages, levels);
+  return merge(stages, levels, false);
 }
 
 }  // namespace cipherlm

@@ -1,6 +1,7 @@
 #include "circuits/linear_transform.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <set>
 
@@ -25,20 +26,6 @@ std::vector<long long> signed_offsets(const DiagonalMatrix& matrix) {
 
 long long floor_div(long long a, long long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-// acc += x * pt on every limb of both polynomials.
-void multiply_plain_accumulate(const Ciphertext& x, const Plaintext& pt, Ciphertext& acc) {
-  const Context& context = *x.context;
-  const std::size_t n = context.ring_degree(), limbs = x.limbs();
-  context.pool()->parallel_for(2 * limbs, [&](std::size_t job) {
-    const std::size_t p = job / limbs, i = job % limbs;
-    const Modulus& q = context.modulus(i);
-    ScratchBuffer product = context.scratch(n);
-    multiply_mod(x.limb(p, i), pt.limb(i), product.data(), n, q, context.use_ifma(i));
-    u64* dst = acc.limb(p, i);
-    for (std::size_t c = 0; c < n; ++c) dst[c] = add_mod(dst[c], product.data()[c], q.value);
-  });
-}
-
 Ciphertext zero_like(const Ciphertext& x, double scale) {
   Ciphertext r;
   r.context = x.context;
@@ -49,33 +36,54 @@ Ciphertext zero_like(const Ciphertext& x, double scale) {
   return r;
 }
 
+// Coefficients below 2^62 in absolute value are kept as integers; larger ones (never met by the
+// bootstrapping transforms) keep the NTT form.
+constexpr double kCompactLimit = 4.6e18;
+
 }  // namespace
 
-LinearTransform::LinearTransform(DiagonalMatrix matrix, const SlotOrder& order) : matrix_(std::move(matrix)) {
+LinearTransform::LinearTransform(DiagonalMatrix matrix, const SlotOrder& order, std::size_t baby_steps, bool compact)
+    : matrix_(std::move(matrix)), compact_(compact) {
   require(matrix_.slots() == order.slots(), ErrorCode::InvalidArgument, "matrix size differs from the slot count");
   const std::vector<long long> offsets = signed_offsets(matrix_);
   long long unit = 0;
   for (long long r : offsets) unit = std::gcd(unit, r < 0 ? -r : r);
   if (unit == 0) unit = 1;
-  // The giant step (a multiple of the unit) that needs the fewest rotations in all.
-  std::size_t best = ~std::size_t{0};
-  for (long long giant = unit; giant <= static_cast<long long>(matrix_.slots()); giant *= 2) {
+  std::set<u64> elements;
+  if (baby_steps == 0) {
+    // The giant step (a multiple of the unit) that needs the fewest rotations in all.
+    std::size_t best = ~std::size_t{0};
+    for (long long giant = unit; giant <= static_cast<long long>(matrix_.slots()); giant *= 2) {
+      std::set<long long> babies, giants;
+      for (long long r : offsets) {
+        const long long g = floor_div(r, giant);
+        babies.insert(r - g * giant);
+        giants.insert(g * giant);
+      }
+      const std::size_t cost = babies.size() + giants.size();
+      if (cost < best) {
+        best = cost;
+        baby_steps_.assign(babies.begin(), babies.end());
+        giant_steps_.assign(giants.begin(), giants.end());
+      }
+    }
+    for (long long g : giant_steps_) elements.insert(order.galois_element(g));
+  } else {
+    require((baby_steps & (baby_steps - 1)) == 0, ErrorCode::InvalidArgument, "baby steps must be a power of two");
+    horner_ = true;
+    giant_ = unit * static_cast<long long>(baby_steps);
     std::set<long long> babies, giants;
     for (long long r : offsets) {
-      const long long g = floor_div(r, giant);
-      babies.insert(r - g * giant);
-      giants.insert(g * giant);
+      const long long g = floor_div(r, giant_);
+      babies.insert(r - g * giant_);
+      giants.insert(g * giant_);
     }
-    const std::size_t cost = babies.size() + giants.size();
-    if (cost < best) {
-      best = cost;
-      baby_steps_.assign(babies.begin(), babies.end());
-      giant_steps_.assign(giants.begin(), giants.end());
-    }
+    baby_steps_.assign(babies.begin(), babies.end());
+    giant_steps_.assign(giants.begin(), giants.end());
+    if (giant_steps_.back() > 0) elements.insert(order.galois_element(giant_));
+    if (giant_steps_.front() < 0) elements.insert(order.galois_element(-giant_));
   }
-  std::set<u64> elements;
   for (long long b : baby_steps_) elements.insert(order.galois_element(b));
-  for (long long g : giant_steps_) elements.insert(order.galois_element(g));
   elements.erase(1);
   galois_elements_.assign(elements.begin(), elements.end());
 }
@@ -85,6 +93,7 @@ std::shared_ptr<const LinearTransform::EncodedDiagonals> LinearTransform::encode
                                                                                   const SlotOrder& order) const {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   if (cache_ && cache_->factor == factor && cache_->plaintext_scale == plaintext_scale && cache_->level == level) return cache_;
+  cache_.reset();  // the old diagonals go before the new ones are made
   const long long n = static_cast<long long>(matrix_.slots());
   auto fresh = std::make_shared<EncodedDiagonals>();
   fresh->factor = factor;
@@ -100,12 +109,56 @@ std::shared_ptr<const LinearTransform::EncodedDiagonals> LinearTransform::encode
       if (found == matrix_.diagonals().end()) continue;
       // The giant rotation comes after the product, so the diagonal is rotated back by it first.
       for (long long p = 0; p < n; ++p) rotated[p] = factor * found->second[((p - giant) % n + n) % n];
-      fresh->plaintexts.emplace(std::make_pair(giant, baby),
-                                encoder.encode(order.to_standard(rotated).data(), matrix_.slots(), plaintext_scale, level));
+      const std::vector<Complex> standard = order.to_standard(rotated);
+      const std::vector<double> rounded = encoder.rounded_coefficients(standard.data(), matrix_.slots(), plaintext_scale);
+      Diagonal diagonal;
+      const bool small = std::all_of(rounded.begin(), rounded.end(), [](double c) { return std::fabs(c) < kCompactLimit; });
+      if (compact_ && small) {
+        diagonal.coefficients.assign(rounded.begin(), rounded.end());
+      } else {
+        diagonal.plaintext = encoder.from_coefficients(rounded.data(), plaintext_scale, level);
+      }
+      fresh->diagonals.emplace(std::make_pair(giant, baby), std::move(diagonal));
     }
   }
   cache_ = std::move(fresh);
   return cache_;
+}
+
+Ciphertext LinearTransform::inner_sum(const EncodedDiagonals& diagonals, long long giant, const std::vector<Ciphertext>& babies,
+                                      double scale) const {
+  const Ciphertext& x = babies.front();
+  const Context& context = *x.context;
+  const std::size_t n = context.ring_degree(), limbs = x.limbs();
+  std::vector<std::pair<const Diagonal*, const Ciphertext*>> terms;
+  for (std::size_t b = 0; b < baby_steps_.size(); ++b) {
+    const auto found = diagonals.diagonals.find(std::make_pair(giant, baby_steps_[b]));
+    if (found != diagonals.diagonals.end()) terms.emplace_back(&found->second, &babies[b]);
+  }
+  Ciphertext sum = zero_like(x, scale);
+  if (terms.empty()) return sum;
+  // Per prime: each diagonal's residues (made from its coefficients when compact) times both
+  // polynomials of its baby, accumulated.
+  context.pool()->parallel_for(limbs, [&](std::size_t i) {
+    const Modulus& q = context.modulus(i);
+    const bool ifma = context.use_ifma(i);
+    ScratchBuffer residues = context.scratch(n), product = context.scratch(n);
+    for (const auto& [diagonal, baby] : terms) {
+      const u64* d = diagonal->plaintext.data.empty() ? nullptr : diagonal->plaintext.limb(i);
+      if (d == nullptr) {
+        const std::int64_t* c = diagonal->coefficients.data();
+        for (std::size_t k = 0; k < n; ++k) residues.data()[k] = reduce_signed(c[k], q);
+        context.ntt(i).forward(residues.data(), context.simd_path());
+        d = residues.data();
+      }
+      for (std::size_t p = 0; p < 2; ++p) {
+        multiply_mod(baby->limb(p, i), d, product.data(), n, q, ifma);
+        u64* dst = sum.limb(p, i);
+        for (std::size_t k = 0; k < n; ++k) dst[k] = add_mod(dst[k], product.data()[k], q.value);
+      }
+    }
+  });
+  return sum;
 }
 
 Ciphertext LinearTransform::apply(const Ciphertext& x, Complex factor, double plaintext_scale, const Encoder& encoder,
@@ -116,20 +169,35 @@ Ciphertext LinearTransform::apply(const Ciphertext& x, Complex factor, double pl
   std::vector<u64> baby_elements;
   for (long long b : baby_steps_) baby_elements.push_back(order.galois_element(b));
   const std::vector<Ciphertext> babies = apply_galois_hoisted(x, baby_elements, keys);
+  const double scale = x.scale * plaintext_scale;
 
-  Ciphertext result = zero_like(x, x.scale * plaintext_scale);
-  for (long long giant : giant_steps_) {
-    Ciphertext inner = zero_like(x, x.scale * plaintext_scale);
-    bool any = false;
-    for (std::size_t b = 0; b < baby_steps_.size(); ++b) {
-      const auto found = diagonals->plaintexts.find(std::make_pair(giant, baby_steps_[b]));
-      if (found == diagonals->plaintexts.end()) continue;
-      multiply_plain_accumulate(babies[b], found->second, inner);
-      any = true;
+  if (!horner_) {
+    Ciphertext result = zero_like(x, scale);
+    for (long long giant : giant_steps_) {
+      Ciphertext inner = inner_sum(*diagonals, giant, babies, scale);
+      if (giant % static_cast<long long>(matrix_.slots()) != 0) inner = apply_galois(inner, order.galois_element(giant), keys);
+      result = add(result, inner);
     }
-    if (!any) continue;
-    if (giant % static_cast<long long>(matrix_.slots()) != 0) inner = apply_galois(inner, order.galois_element(giant), keys);
-    result = add(result, inner);
+    return rescale(result);
+  }
+
+  // Horner's rule over the giants j G, j >= 0: I_0 + rot_G(I_1 + rot_G(I_2 + ...)); over j < 0:
+  // rot_-G(I_-1 + rot_-G(I_-2 + ...)).
+  const long long first = giant_steps_.front() / giant_, last = giant_steps_.back() / giant_;
+  Ciphertext result = zero_like(x, scale);
+  if (last >= 0) {
+    Ciphertext acc = inner_sum(*diagonals, last * giant_, babies, scale);
+    for (long long j = last - 1; j >= 0; --j) {
+      acc = add(apply_galois(acc, order.galois_element(giant_), keys), inner_sum(*diagonals, j * giant_, babies, scale));
+    }
+    result = std::move(acc);
+  }
+  if (first < 0) {
+    Ciphertext acc = inner_sum(*diagonals, first * giant_, babies, scale);
+    for (long long j = first + 1; j < 0; ++j) {
+      acc = add(apply_galois(acc, order.galois_element(-giant_), keys), inner_sum(*diagonals, j * giant_, babies, scale));
+    }
+    result = add(result, apply_galois(acc, order.galois_element(-giant_), keys));
   }
   return rescale(result);
 }

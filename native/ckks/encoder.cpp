@@ -169,10 +169,15 @@ Plaintext Encoder::from_coefficients(const double* rounded, double scale, std::s
 }
 
 Plaintext Encoder::encode(const std::complex<double>* values, std::size_t count, double scale, std::size_t level) const {
+  check_level(level);
+  const std::vector<double> rounded = rounded_coefficients(values, count, scale);
+  return from_coefficients(rounded.data(), scale, level);
+}
+
+std::vector<double> Encoder::rounded_coefficients(const std::complex<double>* values, std::size_t count, double scale) const {
   require(count <= slot_count(), ErrorCode::OutOfRange,
           std::to_string(count) + " values do not fit in " + std::to_string(slot_count()) + " slots");
   require(std::isfinite(scale) && scale >= 1.0, ErrorCode::OutOfRange, "scale must be finite and at least 1");
-  check_level(level);
   std::vector<std::complex<double>> a(n_, 0.0);
   for (std::size_t j = 0; j < count; ++j) {
     require(std::isfinite(values[j].real()) && std::isfinite(values[j].imag()), ErrorCode::OutOfRange,
@@ -184,7 +189,7 @@ Plaintext Encoder::encode(const std::complex<double>* values, std::size_t count,
   std::vector<double> rounded(n_);
   const double factor = scale / double(n_);
   for (std::size_t k = 0; k < n_; ++k) rounded[k] = std::nearbyint((a[k] * std::conj(twist_[k])).real() * factor);
-  return from_coefficients(rounded.data(), scale, level);
+  return rounded;
 }
 
 Plaintext Encoder::encode_real(const double* values, std::size_t count, double scale, std::size_t level) const {

@@ -24,6 +24,8 @@ class Encoder {
   void decode(const Plaintext& plaintext, std::complex<double>* out) const;
   // Coefficients of the decoded polynomial divided by the scale (centered CRT lift).
   void decode_coefficients(const Plaintext& plaintext, double* out) const;
+  // The rounded integer coefficients (as doubles) that encode() reduces into a plaintext.
+  std::vector<double> rounded_coefficients(const std::complex<double>* values, std::size_t count, double scale) const;
   // Signed integer coefficients to an NTT-form plaintext (each |c| must be below Q_level / 2).
   Plaintext from_coefficients(const double* rounded, double scale, std::size_t level) const;
 

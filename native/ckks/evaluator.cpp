@@ -92,12 +92,12 @@ Ciphertext plain_add_or_sub(const Ciphertext& a, const Plaintext& b, bool subtra
 }
 
 const KeySwitchKey& galois_key(const GaloisKeys& keys, u64 element, const std::string& what) {
-  auto found = keys.keys.find(element);
-  if (found == keys.keys.end()) {
+  const KeySwitchKey* key = keys.find(element);
+  if (key == nullptr) {
     fail(ErrorCode::MissingKey, "no Galois key for " + what + " (Galois element " + std::to_string(element) +
                                     "): generate Galois keys that include it");
   }
-  return found->second;
+  return *key;
 }
 
 std::string step_name(const Context& context, u64 element) {
@@ -331,7 +331,7 @@ Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& keys) {
     copy.seeded = false;
     return copy;
   }
-  if (keys.keys.count(element)) return apply_galois(a, element, keys);
+  if (keys.has(element)) return apply_galois(a, element, keys);
   // As SEAL does: without a key for the step itself, rotate by the terms of its non-adjacent form
   // (signed powers of two), provided every one of them has a key.
   const std::vector<long long> terms = non_adjacent_form(step);
@@ -341,7 +341,7 @@ Ciphertext rotate(const Ciphertext& a, long long step, const GaloisKeys& keys) {
     if (e != 1) elements.push_back(e);
   }
   bool all_present = elements.size() > 1;
-  for (u64 e : elements) all_present = all_present && keys.keys.count(e) != 0;
+  for (u64 e : elements) all_present = all_present && keys.has(e);
   if (!all_present) {
     fail(ErrorCode::MissingKey, "no Galois key for rotation by " + std::to_string(step) + " (Galois element " +
                                     std::to_string(element) + "): generate Galois keys that include this step");
@@ -360,7 +360,7 @@ std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, const std::vector<lo
   std::vector<u64> elements;
   for (long long step : steps) {
     const u64 element = a.context->galois_element_for_step(step);
-    if (element != 1 && keys.keys.find(element) == keys.keys.end()) {
+    if (element != 1 && !keys.has(element)) {
       fail(ErrorCode::MissingKey, "no Galois key for rotation by " + std::to_string(step) + " (Galois element " +
                                       std::to_string(element) + "): generate Galois keys that include this step");
     }
@@ -390,7 +390,7 @@ std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vec
     const auto permutation = context.automorphism_permutation(element);
     Ciphertext r = like(a, 2);
     permute_limbs(a, 0, *permutation, r.poly(0));
-    key_switch_decomposed(context, decomposition, keys.keys.at(element), permutation.get(), r.poly(0), r.poly(1));
+    key_switch_decomposed(context, decomposition, *keys.find(element), permutation.get(), r.poly(0), r.poly(1));
     results.push_back(std::move(r));
   }
   return results;

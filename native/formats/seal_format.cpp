@@ -315,6 +315,10 @@ std::vector<std::vector<u64>> read_kswitch_keys(Reader& r, const Context& contex
 }
 
 void write_kswitch_key(Writer& w, const Context& context, const KeySwitchKey& key) {
+  if (key.level != context.max_level() || key.special != context.special_prime_count()) {
+    fail(ErrorCode::SealIncompatible, "SEAL's format holds keys for the top level only; this key serves up to level " +
+                                          std::to_string(key.level));
+  }
   const std::size_t n = context.ring_degree(), limbs = context.prime_count();
   w.u64v(key.digits);
   for (std::size_t d = 0; d < key.digits; ++d) {
@@ -586,6 +590,8 @@ RelinKey load_relin_key(const ContextPtr& context, const std::uint8_t* data, std
   std::vector<std::vector<u64>> keys = read_kswitch_keys(r, *context, false, "relinearization keys");
   RelinKey key;
   key.key.context = context;
+  key.key.level = context->max_level();
+  key.key.special = context->special_prime_count();
   key.key.digits = context->data_prime_count();
   key.key.data = std::move(keys[0]);
   return key;
@@ -597,7 +603,10 @@ Bytes save(const GaloisKeys& keys) {
   const std::size_t n = context.ring_degree();
   Writer w;
   std::size_t bytes = 100 + 8 * n;
-  for (const auto& entry : keys.keys) bytes += 8 * entry.second.data.size() + 200 * entry.second.digits;
+  if (keys.to_sparse || keys.from_sparse) {
+    fail(ErrorCode::SealIncompatible, "SEAL's format has no place for the sparse-secret keys of bootstrapping");
+  }
+  for (const auto& entry : keys.keys) bytes += 8 * entry.second->data.size() + 200 * entry.second->digits;
   w.reserve(bytes);
   const std::size_t at = w.begin_object();
   write_parms_id(w, parms_id(context, context.prime_count()));
@@ -607,7 +616,7 @@ Bytes save(const GaloisKeys& keys) {
     if (found == keys.keys.end()) {
       w.u64v(0);
     } else {
-      write_kswitch_key(w, context, found->second);
+      write_kswitch_key(w, context, *found->second);
     }
   }
   w.end_object(at);
@@ -622,10 +631,12 @@ GaloisKeys load_galois_keys(const ContextPtr& context, const std::uint8_t* data,
   keys.context = context;
   for (std::size_t slot = 0; slot < slots.size(); ++slot) {
     if (slots[slot].empty()) continue;
-    KeySwitchKey key;
-    key.context = context;
-    key.digits = context->data_prime_count();
-    key.data = std::move(slots[slot]);
+    auto key = std::make_shared<KeySwitchKey>();
+    key->context = context;
+    key->level = context->max_level();
+    key->special = context->special_prime_count();
+    key->digits = context->data_prime_count();
+    key->data = std::move(slots[slot]);
     keys.keys.emplace(2 * slot + 1, std::move(key));
   }
   return keys;

@@ -6,6 +6,7 @@
 
 #include "ring/error.hpp"
 #include "rlwe/encryptor.hpp"
+#include "rlwe/keygen.hpp"
 
 namespace cipherlm {
 
@@ -14,7 +15,9 @@ namespace {
 constexpr std::uint8_t kMagic[4] = {'C', 'L', 'M', 'K'};
 constexpr std::uint16_t kFormatVersion = 1;
 constexpr std::size_t kHeaderSize = 4 + 2 + 1 + 1 + 8 + 8;
-constexpr std::uint8_t kFlagSeeded = 1;
+constexpr std::uint8_t kFlagSeeded = 1;     // ciphertexts and keys: uniform halves stored as seeds
+constexpr std::uint8_t kFlagKeyLevels = 2;  // keys: each record states its level and special primes
+constexpr std::uint8_t kFlagDigitSizes = 4; // parameters: the primes of each key-switching digit follow
 
 class Writer {
  public:
@@ -87,6 +90,10 @@ class Reader {
     }
   }
   std::size_t remaining() const { return size_ - offset_; }
+  // Fails unless `words` 64-bit words remain (checked before allocating room for them).
+  void expect_words(std::size_t words, const char* field) const {
+    if (words > remaining() / 8) truncated(field);
+  }
 
  private:
   void need(std::size_t count, const char* field) const {
@@ -155,23 +162,64 @@ double check_scale(double scale) {
 
 auto identity = [](std::size_t k) { return k; };
 
-void write_switch_key(Writer& w, const KeySwitchKey& key) {
+// A key record: digits, level, special primes held, then each digit's b and a over the stored limbs;
+// seeded, the seed replaces every a (regenerated on load).
+void write_switch_key(Writer& w, const KeySwitchKey& key, bool seeded) {
+  if (seeded) {
+    require(key.has_seed, ErrorCode::InvalidArgument,
+            "this key has no seed (it was loaded unseeded or from SEAL's format): save it unseeded");
+  }
   w.put<std::uint32_t>(static_cast<std::uint32_t>(key.digits));
-  w.put_words(key.data.data(), key.data.size());
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(key.level));
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(key.special));
+  if (!seeded) {
+    w.put_words(key.data.data(), key.data.size());
+    return;
+  }
+  w.put_bytes(key.seed.data(), key.seed.size());
+  const std::size_t part = key.limbs() * key.context->ring_degree();
+  for (std::size_t d = 0; d < key.digits; ++d) w.put_words(key.data.data() + 2 * d * part, part);
 }
 
-KeySwitchKey read_switch_key(Reader& r, const ContextPtr& context) {
+// `leveled`: the record carries digits, level and special count (keys saved by this version); older
+// records hold the full key, digits only. `sparse_switch`: the level-0 key over one special prime.
+KeySwitchKey read_switch_key(Reader& r, const ContextPtr& context, bool leveled, bool seeded, bool sparse_switch) {
   KeySwitchKey key;
   key.context = context;
   key.digits = r.get<std::uint32_t>("key digits");
-  if (key.digits != context->key_switch_digits()) {
-    fail(ErrorCode::Deserialization, "key has " + std::to_string(key.digits) + " digits, the context uses " +
-                                         std::to_string(context->key_switch_digits()));
+  key.level = context->max_level();
+  key.special = context->special_prime_count();
+  if (leveled) {
+    key.level = check_level(*context, r.get<std::uint32_t>("key level"));
+    key.special = r.get<std::uint32_t>("key special primes");
   }
-  const std::size_t limbs = context->prime_count();
-  key.data.resize(key.digits * 2 * limbs * context->ring_degree());
-  for (std::size_t part = 0; part < key.digits * 2; ++part) {
-    r.get_residues(*context, key.data.data() + part * limbs * context->ring_degree(), limbs, identity, "key-switching key");
+  const std::size_t expected_special = sparse_switch ? 1 : context->special_prime_count();
+  if (key.special != expected_special || (sparse_switch && key.level != 0)) {
+    fail(ErrorCode::Deserialization, sparse_switch ? "the sparse-secret key must be a level-0 key over one special prime"
+                                                   : "key must hold every special prime");
+  }
+  if (key.digits != context->digits_at_level(key.level)) {
+    fail(ErrorCode::Deserialization, "key has " + std::to_string(key.digits) + " digits; level " + std::to_string(key.level) +
+                                         " of this context has " + std::to_string(context->digits_at_level(key.level)));
+  }
+  const std::vector<std::size_t> primes = key.primes();
+  const std::size_t n = context->ring_degree(), part = key.limbs() * n;
+  auto prime_of = [&](std::size_t k) { return primes[k]; };
+  if (seeded) {
+    key.has_seed = true;
+    r.get_bytes(key.seed.data(), key.seed.size(), "key seed");
+    r.expect_words(key.digits * part, "key-switching key");
+    key.data.resize(key.digits * 2 * part);
+    for (std::size_t d = 0; d < key.digits; ++d) {
+      r.get_residues(*context, key.data.data() + 2 * d * part, key.limbs(), prime_of, "key-switching key");
+    }
+    expand_key_uniform(key);
+  } else {
+    r.expect_words(key.digits * 2 * part, "key-switching key");
+    key.data.resize(key.digits * 2 * part);
+    for (std::size_t k = 0; k < key.digits * 2; ++k) {
+      r.get_residues(*context, key.data.data() + k * part, key.limbs(), prime_of, "key-switching key");
+    }
   }
   return key;
 }
@@ -194,7 +242,7 @@ ObjectType peek_object_type(const std::uint8_t* data, std::size_t size) {
 
 Bytes save_parameters(const Context& context) {
   const Parameters& p = context.parameters();
-  Writer w(ObjectType::Parameters, 0, context.fingerprint());
+  Writer w(ObjectType::Parameters, p.digit_sizes.empty() ? 0 : kFlagDigitSizes, context.fingerprint());
   w.put<std::uint32_t>(static_cast<std::uint32_t>(p.ring_degree));
   w.put<std::uint32_t>(static_cast<std::uint32_t>(p.data_primes.size()));
   w.put<std::uint32_t>(static_cast<std::uint32_t>(p.special_primes.size()));
@@ -202,6 +250,7 @@ Bytes save_parameters(const Context& context) {
   w.put<std::uint8_t>(p.allow_insecure_for_tests_only ? 1 : 0);
   for (u64 q : p.data_primes) w.put<u64>(q);
   for (u64 q : p.special_primes) w.put<u64>(q);
+  for (std::size_t size : p.digit_sizes) w.put<std::uint32_t>(static_cast<std::uint32_t>(size));
   return w.finish();
 }
 
@@ -221,6 +270,11 @@ Parameters load_parameters(const std::uint8_t* data, std::size_t size) {
   p.allow_insecure_for_tests_only = insecure == 1;
   for (std::uint32_t i = 0; i < data_count; ++i) p.data_primes.push_back(r.get<u64>("data prime"));
   for (std::uint32_t i = 0; i < special_count; ++i) p.special_primes.push_back(r.get<u64>("special prime"));
+  if (flags & ~kFlagDigitSizes) fail(ErrorCode::Deserialization, "unknown parameter flags");
+  if (flags & kFlagDigitSizes) {
+    if (p.key_switch_digits == 0 || p.key_switch_digits > data_count) fail(ErrorCode::Deserialization, "digit count out of range");
+    for (std::size_t d = 0; d < p.key_switch_digits; ++d) p.digit_sizes.push_back(r.get<std::uint32_t>("digit size"));
+  }
   r.expect_end();
   try {
     validate_parameters(p);
@@ -329,26 +383,47 @@ PublicKey load_public_key(const ContextPtr& context, const std::uint8_t* data, s
   return key;
 }
 
-Bytes save(const RelinKey& key) {
-  Writer w(ObjectType::RelinKey, 0, key.key.context->fingerprint());
-  write_switch_key(w, key.key);
+Bytes save(const RelinKey& key, bool seeded) {
+  Writer w(ObjectType::RelinKey, static_cast<std::uint8_t>(kFlagKeyLevels | (seeded ? kFlagSeeded : 0)),
+           key.key.context->fingerprint());
+  write_switch_key(w, key.key, seeded);
   return w.finish();
 }
+
+namespace {
+void check_key_flags(std::uint8_t flags) {
+  if (flags & ~(kFlagSeeded | kFlagKeyLevels)) fail(ErrorCode::Deserialization, "unknown key flags");
+  if ((flags & kFlagSeeded) && !(flags & kFlagKeyLevels)) fail(ErrorCode::Deserialization, "invalid key flags");
+}
+// Record tags of a Galois key set: an odd Galois element, or one of the sparse-secret keys.
+constexpr u64 kTagToSparse = 0, kTagFromSparse = 2;
+}  // namespace
 
 RelinKey load_relin_key(const ContextPtr& context, const std::uint8_t* data, std::size_t size) {
   std::uint8_t flags;
   Reader r = open(data, size, ObjectType::RelinKey, context.get(), flags);
-  RelinKey key{read_switch_key(r, context)};
+  check_key_flags(flags);
+  RelinKey key{read_switch_key(r, context, flags & kFlagKeyLevels, flags & kFlagSeeded, false)};
   r.expect_end();
   return key;
 }
 
-Bytes save(const GaloisKeys& keys) {
-  Writer w(ObjectType::GaloisKeys, 0, keys.context->fingerprint());
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(keys.keys.size()));
+Bytes save(const GaloisKeys& keys, bool seeded) {
+  Writer w(ObjectType::GaloisKeys, static_cast<std::uint8_t>(kFlagKeyLevels | (seeded ? kFlagSeeded : 0)),
+           keys.context->fingerprint());
+  const std::uint32_t count = static_cast<std::uint32_t>(keys.keys.size() + (keys.to_sparse ? 1 : 0) + (keys.from_sparse ? 1 : 0));
+  w.put<std::uint32_t>(count);
+  if (keys.to_sparse) {
+    w.put<u64>(kTagToSparse);
+    write_switch_key(w, *keys.to_sparse, seeded);
+  }
+  if (keys.from_sparse) {
+    w.put<u64>(kTagFromSparse);
+    write_switch_key(w, *keys.from_sparse, seeded);
+  }
   for (const auto& [element, key] : keys.keys) {
     w.put<u64>(element);
-    write_switch_key(w, key);
+    write_switch_key(w, *key, seeded);
   }
   return w.finish();
 }
@@ -356,19 +431,31 @@ Bytes save(const GaloisKeys& keys) {
 GaloisKeys load_galois_keys(const ContextPtr& context, const std::uint8_t* data, std::size_t size) {
   std::uint8_t flags;
   Reader r = open(data, size, ObjectType::GaloisKeys, context.get(), flags);
+  check_key_flags(flags);
+  const bool leveled = flags & kFlagKeyLevels, seeded = flags & kFlagSeeded;
   GaloisKeys keys;
   keys.context = context;
   const std::uint32_t count = r.get<std::uint32_t>("key count");
-  if (count > context->ring_degree()) fail(ErrorCode::Deserialization, "more Galois keys than Galois elements");
+  if (count > context->ring_degree() + 2) fail(ErrorCode::Deserialization, "more Galois keys than Galois elements");
+  bool first = true;
   u64 previous = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
-    const u64 element = r.get<u64>("Galois element");
-    if (element % 2 == 0 || element >= 2 * context->ring_degree() || element == 1) {
-      fail(ErrorCode::Deserialization, "invalid Galois element " + std::to_string(element));
+    const u64 tag = r.get<u64>("Galois element");
+    const bool sparse_key = leveled && (tag == kTagToSparse || tag == kTagFromSparse);
+    if (!sparse_key && (tag % 2 == 0 || tag >= 2 * context->ring_degree() || tag == 1)) {
+      fail(ErrorCode::Deserialization, "invalid Galois element " + std::to_string(tag));
     }
-    if (element <= previous) fail(ErrorCode::Deserialization, "Galois elements must be stored in increasing order");
-    previous = element;
-    keys.keys.emplace(element, read_switch_key(r, context));
+    if (!first && tag <= previous) fail(ErrorCode::Deserialization, "Galois elements must be stored in increasing order");
+    first = false;
+    previous = tag;
+    auto key = std::make_shared<const KeySwitchKey>(read_switch_key(r, context, leveled, seeded, tag == kTagToSparse && sparse_key));
+    if (tag == kTagToSparse && sparse_key) {
+      keys.to_sparse = std::move(key);
+    } else if (tag == kTagFromSparse && sparse_key) {
+      keys.from_sparse = std::move(key);
+    } else {
+      keys.keys.emplace(tag, std::move(key));
+    }
   }
   r.expect_end();
   return keys;

@@ -27,8 +27,10 @@ Bytes save(const Plaintext& plaintext);
 Bytes save(const Ciphertext& ciphertext);
 Bytes save(const SecretKey& key);
 Bytes save(const PublicKey& key);
-Bytes save(const RelinKey& key);
-Bytes save(const GaloisKeys& keys);
+// Keys: seeded, every uniform half a_d is stored as the key's 32-byte seed (about half the bytes); the
+// loader regenerates it. Keys loaded from SEAL's format, or loaded unseeded, have no seed.
+Bytes save(const RelinKey& key, bool seeded = false);
+Bytes save(const GaloisKeys& keys, bool seeded = false);
 
 Parameters load_parameters(const std::uint8_t* data, std::size_t size);
 Plaintext load_plaintext(const ContextPtr& context, const std::uint8_t* data, std::size_t size);

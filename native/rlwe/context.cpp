@@ -1,5 +1,6 @@
 #include "rlwe/context.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "ring/error.hpp"
@@ -26,15 +27,29 @@ Context::Context(const Parameters& parameters, std::size_t threads)
   pool_ = std::make_shared<ThreadPool>(threads == 0 ? 1 : threads);
 
   const std::size_t data = data_prime_count(), special = special_prime_count();
-  digits_ = parameters_.key_switch_digits != 0 ? parameters_.key_switch_digits : (data + special - 1) / special;
-  if (digits_ > data) digits_ = data;
-  digit_size_ = (data + digits_ - 1) / digits_;
-  digits_ = (data + digit_size_ - 1) / digit_size_;
+  std::vector<std::size_t> sizes = parameters_.digit_sizes;
+  if (sizes.empty()) {
+    digits_ = parameters_.key_switch_digits != 0 ? parameters_.key_switch_digits : (data + special - 1) / special;
+    if (digits_ > data) digits_ = data;
+    const std::size_t size = (data + digits_ - 1) / digits_;
+    for (std::size_t first = 0; first < data; first += size) sizes.push_back(std::min(size, data - first));
+  }
+  digits_ = sizes.size();
   parameters_.key_switch_digits = digits_;
+  digit_bounds_.push_back(0);
+  for (std::size_t d = 0; d < digits_; ++d) {
+    digit_bounds_.push_back(digit_bounds_.back() + sizes[d]);
+    digit_size_ = std::max(digit_size_, sizes[d]);
+    for (std::size_t i = 0; i < sizes[d]; ++i) digit_of_.push_back(d);
+  }
 
   u64 hash = 0xcbf29ce484222325ull;
   hash = fnv1a(hash, n_);
   hash = fnv1a(hash, digits_);
+  // Uneven digits enter the fingerprint too (equal ones are implied by the count, as before).
+  if (!parameters_.digit_sizes.empty()) {
+    for (std::size_t size : parameters_.digit_sizes) hash = fnv1a(hash, size);
+  }
   for (u64 q : parameters_.data_primes) hash = fnv1a(hash, q);
   hash = fnv1a(hash, 0);
   for (u64 p : parameters_.special_primes) hash = fnv1a(hash, p);
@@ -59,7 +74,7 @@ Context::Context(const Parameters& parameters, std::size_t threads)
       std::vector<std::size_t> source, target;
       std::vector<Modulus> source_moduli, target_moduli;
       for (std::size_t i = 0; i <= level; ++i) {
-        const bool in_digit = i / digit_size_ == d;
+        const bool in_digit = digit_of_[i] == d;
         (in_digit ? source : target).push_back(i);
       }
       for (std::size_t j = 0; j < special; ++j) target.push_back(data + j);

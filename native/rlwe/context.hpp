@@ -52,10 +52,14 @@ class Context {
   bool use_ifma(std::size_t limb) const { return simd_path_ == SimdPath::Avx512Ifma && ntt_[limb]->ifma_capable(); }
   void set_simd_path(SimdPath path);
 
-  // Key switching: digit d covers data primes [d * digit_size, min((d+1) * digit_size, L+1)).
+  // Key switching: digit d covers data primes [digit_first(d), digit_end(d)); all digits have
+  // digit_size() primes (the last one maybe fewer) unless the parameters list uneven sizes.
   std::size_t key_switch_digits() const { return digits_; }
   std::size_t digit_size() const { return digit_size_; }
-  std::size_t digits_at_level(std::size_t level) const { return (level + digit_size_) / digit_size_; }
+  std::size_t digit_first(std::size_t digit) const { return digit_bounds_[digit]; }
+  std::size_t digit_end(std::size_t digit) const { return digit_bounds_[digit + 1]; }
+  std::size_t digit_of(std::size_t data_prime) const { return digit_of_[data_prime]; }
+  std::size_t digits_at_level(std::size_t level) const { return digit_of_[level] + 1; }
   const ModUpPlan& mod_up_plan(std::size_t level, std::size_t digit) const { return *mod_up_[level][digit]; }
   const BaseConverter& mod_down_converter() const { return *mod_down_; }
   // P^-1 mod q_i with its Shoup companion, P the product of the special primes.
@@ -89,6 +93,7 @@ class Context {
   std::shared_ptr<ThreadPool> pool_;
 
   std::size_t digits_ = 0, digit_size_ = 0;
+  std::vector<std::size_t> digit_bounds_, digit_of_;
   std::vector<std::vector<std::unique_ptr<ModUpPlan>>> mod_up_;
   std::unique_ptr<BaseConverter> mod_down_;
   std::vector<u64> inv_special_product_, inv_special_product_shoup_, special_product_mod_;

@@ -27,9 +27,9 @@ ScratchBuffer scaled_coefficients(const Context& context, const u64* poly, std::
     u64* out = scaled.data() + i * n;
     std::copy(poly + i * n, poly + (i + 1) * n, out);
     context.ntt(i).inverse(out, context.simd_path());
-    const std::size_t digit = i / context.digit_size();
+    const std::size_t digit = context.digit_of(i);
     const ModUpPlan& plan = context.mod_up_plan(level, digit);
-    const std::size_t position = i - digit * context.digit_size();
+    const std::size_t position = i - context.digit_first(digit);
     plan.converter.scale_source_limb(position, out, out, n);
   });
   return scaled;
@@ -39,7 +39,7 @@ ScratchBuffer scaled_coefficients(const Context& context, const u64* poly, std::
 void digit_limb(const Context& context, const u64* poly, const ScratchBuffer& scaled, std::size_t level,
                 std::size_t digit, std::size_t t, u64* out) {
   const std::size_t n = context.ring_degree();
-  const std::size_t first = digit * context.digit_size();
+  const std::size_t first = context.digit_first(digit);
   const ModUpPlan& plan = context.mod_up_plan(level, digit);
   const std::size_t sources = plan.source_limbs.size();
   if (t <= level && t >= first && t < first + sources) {
@@ -106,9 +106,15 @@ void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level
   });
 }
 
-void check_key(const Context& context, const KeySwitchKey& key) {
+void check_key(const Context& context, const KeySwitchKey& key, std::size_t level) {
   require(key.context.get() == &context, ErrorCode::ParameterMismatch, "key was made under a different context");
-  require(key.digits == context.key_switch_digits(), ErrorCode::ParameterMismatch, "key has the wrong number of digits");
+  require(key.special == context.special_prime_count(), ErrorCode::InvalidArgument,
+          "this key switches only at level 0 (it is the sparse-secret key of bootstrapping)");
+  if (key.level < level) {
+    fail(ErrorCode::LevelMismatch, "the key serves ciphertexts up to level " + std::to_string(key.level) +
+                                       "; this one is at level " + std::to_string(level) +
+                                       ": make the key for a higher level, or lower the ciphertext first");
+  }
 }
 
 // Inner products of the digits with the key on extended limb t. digit_values(d, buffer) returns the
@@ -148,7 +154,7 @@ Decomposition decompose(const Context& context, const u64* poly, std::size_t lev
 }
 
 void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1) {
-  check_key(context, key);
+  check_key(context, key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
   const std::size_t digits = context.digits_at_level(level);
   const ScratchBuffer scaled = scaled_coefficients(context, poly, level);
@@ -168,8 +174,8 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
 
 void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
                            const std::vector<std::uint32_t>* permutation, u64* out0, u64* out1) {
-  check_key(context, key);
   const std::size_t level = decomposition.level;
+  check_key(context, key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
   ScratchBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
   context.pool()->parallel_for(ext, [&](std::size_t t) {
@@ -184,6 +190,46 @@ void key_switch_decomposed(const Context& context, const Decomposition& decompos
   });
   mod_down(context, ext0, level, out0, true);
   mod_down(context, ext1, level, out1, false);
+}
+
+void key_switch_level0(const Context& context, const u64* poly, const KeySwitchKey& key, u64* out0, u64* out1) {
+  require(key.context.get() == &context, ErrorCode::ParameterMismatch, "key was made under a different context");
+  require(key.level == 0 && key.special == 1 && key.digits == 1, ErrorCode::InvalidArgument,
+          "a level-0 key over one special prime is needed here");
+  const std::size_t n = context.ring_degree(), special = context.special_limb(0);
+  const Modulus& q = context.modulus(0);
+  const Modulus& p = context.modulus(special);
+  const u64 q_half = q.value / 2, p_half = p.value / 2, q_mod_p = p.reduce(q.value);
+  // One digit (all of q_0): the raise to p is exact, from the centred representative.
+  ScratchBuffer raised = context.scratch(n);
+  std::copy(poly, poly + n, raised.data());
+  context.ntt(0).inverse(raised.data(), context.simd_path());
+  for (std::size_t c = 0; c < n; ++c) {
+    const u64 v = raised.data()[c];
+    raised.data()[c] = v > q_half ? sub_mod(p.reduce(v), q_mod_p, p.value) : p.reduce(v);
+  }
+  context.ntt(special).forward(raised.data(), context.simd_path());
+  const u64 p_inverse = inv_mod(q.reduce(p.value), q), p_inverse_shoup = shoup_precompute(p_inverse, q.value);
+  const u64 p_mod_q = q.reduce(p.value);
+  ScratchBuffer on_p = context.scratch(n), on_q = context.scratch(n);
+  for (std::size_t which = 0; which < 2; ++which) {
+    u64* out = which == 0 ? out0 : out1;
+    for (std::size_t c = 0; c < n; ++c) {
+      on_q.data()[c] = mul_mod(poly[c], key.part(0, which, 0)[c], q);
+      on_p.data()[c] = mul_mod(raised.data()[c], key.part(0, which, special)[c], p);
+    }
+    // Divide by p, rounding: (x - [x]_p) / p with the centred representative of [x]_p.
+    context.ntt(special).inverse(on_p.data(), context.simd_path());
+    for (std::size_t c = 0; c < n; ++c) {
+      const u64 v = on_p.data()[c];
+      on_p.data()[c] = v > p_half ? sub_mod(q.reduce(v), p_mod_q, q.value) : q.reduce(v);
+    }
+    context.ntt(0).forward(on_p.data(), context.simd_path());
+    for (std::size_t c = 0; c < n; ++c) {
+      const u64 r = mul_shoup(sub_mod(on_q.data()[c], on_p.data()[c], q.value), p_inverse, p_inverse_shoup, q.value);
+      out[c] = which == 0 ? add_mod(out[c], r, q.value) : r;
+    }
+  }
 }
 
 }  // namespace cipherlm

@@ -28,4 +28,9 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
 void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
                            const std::vector<std::uint32_t>* permutation, u64* out0, u64* out1);
 
+// Key switching of a level-0 polynomial with a key over q_0 and the first special prime only (one
+// digit): out0 += first part, out1 = second part. Used to move a level-0 ciphertext to the ephemeral
+// sparse secret of bootstrapping, whose key must not exist over a larger modulus.
+void key_switch_level0(const Context& context, const u64* poly, const KeySwitchKey& key, u64* out0, u64* out1);
+
 }  // namespace cipherlm

@@ -27,6 +27,27 @@ double total_log_modulus(const Parameters& p) {
   return bits;
 }
 
+std::vector<std::size_t> balanced_digit_sizes(const std::vector<u64>& data_primes, const std::vector<u64>& special_primes,
+                                              double margin_bits) {
+  double special_bits = 0;
+  for (u64 p : special_primes) special_bits += std::log2(static_cast<double>(p));
+  const double limit = special_bits - margin_bits;
+  std::vector<std::size_t> sizes;
+  double bits = 0;
+  for (u64 q : data_primes) {
+    const double b = std::log2(static_cast<double>(q));
+    require(b <= limit, ErrorCode::InvalidArgument,
+            "a data prime alone exceeds the special primes' product less the margin: add special primes");
+    if (sizes.empty() || bits + b > limit) {
+      sizes.push_back(0);
+      bits = 0;
+    }
+    ++sizes.back();
+    bits += b;
+  }
+  return sizes;
+}
+
 void validate_parameters(const Parameters& p) {
   const std::size_t n = p.ring_degree;
   const bool power_of_two = n != 0 && (n & (n - 1)) == 0;
@@ -53,6 +74,18 @@ void validate_parameters(const Parameters& p) {
   if (p.key_switch_digits != 0) {
     require(p.key_switch_digits <= p.data_primes.size(), ErrorCode::InvalidArgument,
             "key-switching digits cannot exceed the number of data primes");
+  }
+  if (!p.digit_sizes.empty()) {
+    std::size_t total = 0;
+    for (std::size_t size : p.digit_sizes) {
+      require(size >= 1, ErrorCode::InvalidArgument, "every key-switching digit needs at least one data prime");
+      total += size;
+    }
+    require(total == p.data_primes.size(), ErrorCode::InvalidArgument,
+            "the key-switching digit sizes add up to " + std::to_string(total) + " primes; there are " +
+                std::to_string(p.data_primes.size()) + " data primes");
+    require(p.key_switch_digits == 0 || p.key_switch_digits == p.digit_sizes.size(), ErrorCode::InvalidArgument,
+            "the digit count disagrees with the list of digit sizes");
   }
   if (!p.allow_insecure_for_tests_only) {
     // Bit count of the product of all primes, as SEAL's total_coeff_modulus_bit_count counts it.

@@ -1,6 +1,6 @@
 import { Ciphertext } from './ciphertext';
 import { CkksContext, type ContextOptions } from './context';
-import { InsecureParametersError } from './errors';
+import { InsecureParametersError, InvalidArgumentError } from './errors';
 import { GaloisKeys, type KeyGenerator, type RelinKey, type SecretKey } from './keys';
 import { callNative, callNativeAsync, type NativeHandle } from './native';
 import { NativeResource } from './resource';
@@ -17,6 +17,24 @@ export interface BootstrapOptions {
   doubleAngles?: number;
   /** Degree of that interpolant. Default 40. */
   sineDegree?: number;
+  /**
+   * Sparse-secret encapsulation (Bossuat, Troncoso-Pastoriza and Hubaux, ePrint 2022/024): the
+   * level-0 ciphertext is switched to an ephemeral secret of this Hamming weight (modulo q_0 p_0
+   * only) for ModRaise and back, so the main secret may be dense. 0 (default): none.
+   */
+  ephemeralHammingWeight?: number;
+  /**
+   * log2(q_0 / message scale) during the bootstrap: the level-0 input is first multiplied by the power
+   * of two that brings its scale to q_0 / 2^messageRatio. 0 (default): the input's scale.
+   */
+  messageRatio?: number;
+  /**
+   * Baby steps per giant step in the linear transforms: 0 (default) for the fewest rotations; a power
+   * of two g for the fewest keys (g - 1 baby keys and two giant keys per transform, giants by Horner's rule).
+   */
+  babySteps?: number;
+  /** Keep the transforms' diagonals as integer coefficients: far less memory, one NTT per prime per use. */
+  compactDiagonals?: boolean;
 }
 
 /** A parameter set with everything bootstrapping needs to go with it. */
@@ -25,7 +43,7 @@ export interface BootstrapPreset {
   description: string;
   /** Context parameters: q_0 first, then the levels left to the user, then the bootstrapping levels. */
   context: ContextOptions;
-  /** Nonzero coefficients of the sparse ternary secret. */
+  /** Nonzero coefficients of the sparse ternary secret; 0 for a uniform (dense) ternary secret. */
   hammingWeight: number;
   bootstrap: BootstrapOptions;
   /** Levels left after a bootstrap, for the user's own computation. */
@@ -75,9 +93,74 @@ const SECURE_PRESET: BootstrapPreset = {
   insecure: false,
 };
 
-export const BOOTSTRAP_PRESETS: Readonly<Record<'secure' | 'testSmall', BootstrapPreset>> = Object.freeze({
+// The transformer preset's chain, from q_0 up: q_0 of 60 bits, the user's 13 levels of 40 bits,
+// SlotsToCoeffs 3 x 46, EvalMod 9 x 60, CoeffsToSlots 3 x 58; six 55-bit special primes.
+const TRANSFORMER_BOOTSTRAP: BootstrapOptions = {
+  coeffsToSlotsLevels: 3,
+  slotsToCoeffsLevels: 3,
+  // |I| <= (32 + 1) / 2 whatever the main secret: K = 16 never fails. cos(2 pi (17 u - 1/4) / 16) by
+  // degree 28 (5 levels) and 4 double angles: EvalMod error 2^-42.6 in units of q_0.
+  modRange: 16,
+  doubleAngles: 4,
+  sineDegree: 28,
+  ephemeralHammingWeight: 32,
+  // q_0 / message scale = 2^8: the input (scale about 2^40) is multiplied by 2^12 at level 0.
+  messageRatio: 8,
+  // 4 babies and Horner giants: 5 keys per transform, shared by CoeffsToSlots and SlotsToCoeffs.
+  babySteps: 4,
+  compactDiagonals: true,
+};
+
+const TRANSFORMER_PRESET: BootstrapPreset = {
+  name: 'transformer-n65536',
+  description:
+    'N = 65536 (32768 slots), dense ternary secret (128-bit by the HE standard table), sparse-secret ' +
+    'encapsulation for ModRaise, 13 levels of 40 bits left after bootstrapping',
+  context: {
+    ringDegree: 65536,
+    // q_0 | 13 user levels at 2^40 | SlotsToCoeffs 3 | EvalMod 9 | CoeffsToSlots 3: log2(QP) = 1762.
+    dataBits: [60, ...Array(13).fill(40), 46, 46, 46, ...Array(9).fill(60), 58, 58, 58],
+    specialBits: Array(6).fill(55),
+    // Digits of at most P / 2^20: 7, 7, 5, 5, 5 primes (a key holds 5 digits; 2 at the user levels).
+    keySwitchDigits: 'balanced',
+    scale: 2 ** 40,
+  },
+  hammingWeight: 0,
+  bootstrap: TRANSFORMER_BOOTSTRAP,
+  levelsLeft: 13,
+  security:
+    'log2(QP) = 1762 with a uniform ternary (dense) secret at N = 2^16: within the HE standard\'s 128-bit bound ' +
+    '(1772 bits; homomorphicencryption.org, 2018) without any assumption on sparse secrets. The ephemeral sparse ' +
+    'secret (h = 32) exists only in a key modulo q_0 p_0 (115 bits), as in Bossuat et al. (ePrint 2022/024) and ' +
+    'Lattigo\'s N16QP1767H32768H32.',
+  insecure: false,
+};
+
+// The transformer preset's structure at N = 4096 (3 user levels): for tests only.
+const SMALL_TRANSFORMER_PRESET: BootstrapPreset = {
+  name: 'test-transformer-n4096',
+  description: 'the transformer preset\'s bootstrapping (dense secret, encapsulation) at N = 4096, 3 levels left: tests only',
+  context: {
+    ringDegree: 4096,
+    dataBits: [60, 40, 40, 40, 46, 46, 46, ...Array(9).fill(60), 58, 58, 58],
+    specialBits: Array(6).fill(55),
+    keySwitchDigits: 'balanced',
+    scale: 2 ** 40,
+  },
+  hammingWeight: 0,
+  bootstrap: TRANSFORMER_BOOTSTRAP,
+  levelsLeft: 3,
+  security: 'none: N = 4096 with a 1.4k-bit modulus is far below 128-bit security',
+  insecure: true,
+};
+
+export type BootstrapPresetName = 'secure' | 'transformer' | 'testSmall' | 'testTransformer';
+
+export const BOOTSTRAP_PRESETS: Readonly<Record<BootstrapPresetName, BootstrapPreset>> = Object.freeze({
   secure: SECURE_PRESET,
+  transformer: TRANSFORMER_PRESET,
   testSmall: SMALL_PRESET,
+  testTransformer: SMALL_TRANSFORMER_PRESET,
 });
 
 /** Stages reported while a bootstrap runs, in order. */
@@ -85,6 +168,11 @@ export type BootstrapStage = 'modRaise' | 'coeffsToSlots' | 'evalMod' | 'slotsTo
 export interface BootstrapCallOptions {
   /** Called as each stage ends, with the seconds it took. */
   onProgress?: (stage: BootstrapStage, seconds: number) => void;
+  /**
+   * Multiplies the result's slots (default 1), for free: it rides in the last SlotsToCoeffs matrix.
+   * Bootstrapping values divided by a bound B takes factor B to give them back at their size.
+   */
+  factor?: number;
 }
 
 /** The keys a bootstrap uses: a relinearization key and the bootstrapper's Galois keys. */
@@ -98,6 +186,8 @@ interface BootstrapperInfo {
   outputLevel: number;
   evalModError: number;
   galoisElements: number[];
+  galoisLevels: number[];
+  encapsulation: boolean;
 }
 
 /**
@@ -114,6 +204,10 @@ export class Bootstrapper extends NativeResource {
   readonly evalModError: number;
   /** Galois elements the bootstrapping keys must hold (conjugation included). */
   readonly galoisElements: readonly number[];
+  /** For each of galoisElements, the highest level it is used at (its key is made for that level). */
+  readonly galoisLevels: readonly number[];
+  /** Whether it switches to an ephemeral sparse secret for ModRaise (its keys then include that switch). */
+  readonly encapsulation: boolean;
 
   private constructor(
     readonly context: CkksContext,
@@ -125,6 +219,8 @@ export class Bootstrapper extends NativeResource {
     this.outputLevel = info.outputLevel;
     this.evalModError = info.evalModError;
     this.galoisElements = Object.freeze(info.galoisElements);
+    this.galoisLevels = Object.freeze(info.galoisLevels);
+    this.encapsulation = info.encapsulation;
   }
 
   static create(context: CkksContext, options: BootstrapOptions = {}): Bootstrapper {
@@ -153,7 +249,11 @@ export class Bootstrapper extends NativeResource {
     return { context, bootstrapper: Bootstrapper.create(context, preset.bootstrap) };
   }
 
-  /** The Galois keys bootstrapping needs, made from the secret key (its weight should be the preset's). */
+  /**
+   * The Galois keys bootstrapping needs, made from the secret key (its weight should be the preset's):
+   * each for the levels it is used at and, with encapsulation, the keys to and from a fresh ephemeral
+   * sparse secret (made and wiped here).
+   */
   createGaloisKeys(secret: SecretKey | KeyGenerator): GaloisKeys {
     const key = 'secretKey' in secret ? secret.secretKey : secret;
     return new GaloisKeys(this.context, callNative<NativeHandle>('generateBootstrapKeys', key.handle, this.handle));
@@ -164,12 +264,16 @@ export class Bootstrapper extends NativeResource {
   }
 
   bootstrap(ciphertext: Ciphertext, keys: BootstrapKeys, options: BootstrapCallOptions = {}): Ciphertext {
-    return this.wrap(callNative<NativeHandle>('bootstrap', this.handle, ciphertext.handle, keys.relinKey.handle, keys.galoisKeys.handle, options.onProgress));
+    return this.wrap(
+      callNative<NativeHandle>('bootstrap', this.handle, ciphertext.handle, keys.relinKey.handle, keys.galoisKeys.handle, options.onProgress, options.factor),
+    );
   }
   /** The same off the JavaScript thread (a bootstrap takes seconds). */
   async bootstrapAsync(ciphertext: Ciphertext, keys: BootstrapKeys, options: BootstrapCallOptions = {}): Promise<Ciphertext> {
     return this.wrap(
-      await callNativeAsync<NativeHandle>('bootstrap', this.handle, ciphertext.handle, keys.relinKey.handle, keys.galoisKeys.handle, options.onProgress),
+      await callNativeAsync<NativeHandle>(
+        'bootstrap', this.handle, ciphertext.handle, keys.relinKey.handle, keys.galoisKeys.handle, options.onProgress, options.factor,
+      ),
     );
   }
 
@@ -181,7 +285,7 @@ export class Bootstrapper extends NativeResource {
     options: BootstrapCallOptions = {},
   ): Promise<[Ciphertext, Ciphertext]> {
     const handles = await callNativeAsync<NativeHandle[]>(
-      'bootstrapTwoReal', this.handle, a.handle, b.handle, keys.relinKey.handle, keys.galoisKeys.handle, options.onProgress,
+      'bootstrapTwoReal', this.handle, a.handle, b.handle, keys.relinKey.handle, keys.galoisKeys.handle, options.onProgress, options.factor,
     );
     return [this.wrap(handles[0]), this.wrap(handles[1])];
   }
@@ -196,6 +300,9 @@ export class Bootstrapper extends NativeResource {
     boostBits = 12,
     options: BootstrapCallOptions = {},
   ): Promise<Ciphertext> {
+    if (options.factor !== undefined) {
+      throw new InvalidArgumentError('bootstrapPreciseAsync takes no factor: multiply the result instead', 'ERR_INVALID_ARGUMENT');
+    }
     return this.wrap(
       await callNativeAsync<NativeHandle>(
         'bootstrapPrecise', this.handle, ciphertext.handle, keys.relinKey.handle, keys.galoisKeys.handle, boostBits, options.onProgress,

@@ -20,10 +20,13 @@ export interface ContextOptions {
   /** Default scale for encoding; 2^40 if omitted. */
   scale?: number;
   /**
-   * Key-switching digits; default ceil(#data / #special primes). Microsoft SEAL's formats need one
+   * Key-switching digits; default ceil(#data / #special primes) digits of equal size. A list gives the
+   * number of data primes in each digit, from q_0 up (uneven digits: more small primes per digit, so
+   * fewer digits and smaller keys for the same special primes); 'balanced' makes each digit as long as
+   * its product stays below P / 2^20 (P the special primes' product). Microsoft SEAL's formats need one
    * special prime and one digit per data prime (the default then): see SealFormat.isCompatible.
    */
-  keySwitchDigits?: number;
+  keySwitchDigits?: number | number[] | 'balanced';
   /** Threads for the engine's pool (default 1); change later with `threads`. */
   threads?: number;
   /** Accept parameters below 128-bit security. For fast tests only: never for real data. */
@@ -38,6 +41,7 @@ interface NativeContextInfo {
   specialPrimes: bigint[];
   keySwitchDigits: number;
   digitSize: number;
+  digitSizes: number[];
   logModulus: number;
   securityLimitBits: number;
   insecure: boolean;
@@ -55,6 +59,8 @@ export class CkksContext extends NativeResource {
   readonly dataPrimes: readonly bigint[];
   readonly specialPrimes: readonly bigint[];
   readonly keySwitchDigits: number;
+  /** Data primes in each key-switching digit, from q_0 up. */
+  readonly digitSizes: readonly number[];
   /** log2 of the whole modulus, data and special primes. */
   readonly logModulus: number;
   /** The HE standard's 128-bit bound on logModulus for this ring degree. */
@@ -72,6 +78,7 @@ export class CkksContext extends NativeResource {
     this.dataPrimes = Object.freeze(info.dataPrimes);
     this.specialPrimes = Object.freeze(info.specialPrimes);
     this.keySwitchDigits = info.keySwitchDigits;
+    this.digitSizes = Object.freeze(info.digitSizes);
     this.logModulus = info.logModulus;
     this.securityLimitBits = info.securityLimitBits;
     this.insecure = info.insecure;

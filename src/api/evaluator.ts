@@ -2,6 +2,7 @@ import { Ciphertext } from './ciphertext';
 import type { CkksContext } from './context';
 import type { GaloisKeys, RelinKey } from './keys';
 import { callNative, callNativeAsync, type NativeHandle } from './native';
+import { handleOf, handlesOf } from './resource';
 import type { Plaintext } from './plaintext';
 
 /**
@@ -26,33 +27,33 @@ export class Evaluator {
   }
 
   add(a: Ciphertext, b: Ciphertext): Ciphertext {
-    return this.run('add', a.handle, b.handle);
+    return this.run('add', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
   }
   sub(a: Ciphertext, b: Ciphertext): Ciphertext {
-    return this.run('sub', a.handle, b.handle);
+    return this.run('sub', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
   }
   negate(a: Ciphertext): Ciphertext {
-    return this.run('negate', a.handle);
+    return this.run('negate', handleOf(a, 'the first operand'));
   }
   addPlain(a: Ciphertext, b: Plaintext): Ciphertext {
-    return this.run('addPlain', a.handle, b.handle);
+    return this.run('addPlain', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
   }
   subPlain(a: Ciphertext, b: Plaintext): Ciphertext {
-    return this.run('subPlain', a.handle, b.handle);
+    return this.run('subPlain', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
   }
   /** Adds `value` to every slot (encoded at the ciphertext's scale). */
   addScalar(a: Ciphertext, value: number): Ciphertext {
-    return this.run('addScalar', a.handle, value);
+    return this.run('addScalar', handleOf(a, 'the first operand'), value);
   }
   /** Ciphertext product of size 3; relinearize it (or use multiplyRelinearize). */
   multiply(a: Ciphertext, b: Ciphertext): Ciphertext {
-    return this.run('multiply', a.handle, b.handle);
+    return this.run('multiply', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
   }
   square(a: Ciphertext): Ciphertext {
-    return this.run('square', a.handle);
+    return this.run('square', handleOf(a, 'the first operand'));
   }
   multiplyPlain(a: Ciphertext, b: Plaintext): Ciphertext {
-    return this.run('multiplyPlain', a.handle, b.handle);
+    return this.run('multiplyPlain', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
   }
   /**
    * Multiplies every slot by `value`, encoded at `scale` (default: the level's last prime, so that a
@@ -61,62 +62,62 @@ export class Evaluator {
   multiplyScalar(a: Ciphertext, value: number, scale?: number): Ciphertext {
     const level = a.level;
     const s = scale ?? Number(this.context.dataPrimes[level]);
-    return this.run('multiplyScalar', a.handle, value, s);
+    return this.run('multiplyScalar', handleOf(a, 'the first operand'), value, s);
   }
   /** Multiplies by an integer; the scale is unchanged and no level is used. */
   multiplyInteger(a: Ciphertext, value: number): Ciphertext {
-    return this.run('multiplyInteger', a.handle, value);
+    return this.run('multiplyInteger', handleOf(a, 'the first operand'), value);
   }
   relinearize(a: Ciphertext, key: RelinKey): Ciphertext {
-    return this.run('relinearize', a.handle, key.handle);
+    return this.run('relinearize', handleOf(a, 'the first operand'), handleOf(key, 'the relinearization key'));
   }
   multiplyRelinearize(a: Ciphertext, b: Ciphertext, key: RelinKey): Ciphertext {
-    return this.run('multiplyRelinearize', a.handle, b.handle, key.handle);
+    return this.run('multiplyRelinearize', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'), handleOf(key, 'the relinearization key'));
   }
   multiplyRelinearizeAsync(a: Ciphertext, b: Ciphertext, key: RelinKey): Promise<Ciphertext> {
-    return this.runAsync('multiplyRelinearize', a.handle, b.handle, key.handle);
+    return this.runAsync('multiplyRelinearize', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'), handleOf(key, 'the relinearization key'));
   }
   /** Divides by the level's last prime: level - 1, scale / q_level. */
   rescale(a: Ciphertext): Ciphertext {
-    return this.run('rescale', a.handle);
+    return this.run('rescale', handleOf(a, 'the first operand'));
   }
   dropToLevel(a: Ciphertext, level: number): Ciphertext {
-    return this.run('dropToLevel', a.handle, level);
+    return this.run('dropToLevel', handleOf(a, 'the first operand'), level);
   }
   /**
    * Rotates slots left by `step` (negative: right). Needs the Galois key for that step, or (as SEAL
    * does) keys for every term of its non-adjacent form, e.g. 4 and -1 for 3, applied one by one.
    */
   rotate(a: Ciphertext, step: number, keys: GaloisKeys): Ciphertext {
-    return this.run('rotate', a.handle, step, keys.handle);
+    return this.run('rotate', handleOf(a, 'the first operand'), step, handleOf(keys, 'the Galois keys'));
   }
   rotateAsync(a: Ciphertext, step: number, keys: GaloisKeys): Promise<Ciphertext> {
-    return this.runAsync('rotate', a.handle, step, keys.handle);
+    return this.runAsync('rotate', handleOf(a, 'the first operand'), step, handleOf(keys, 'the Galois keys'));
   }
   /** Complex conjugation of every slot. */
   conjugate(a: Ciphertext, keys: GaloisKeys): Ciphertext {
-    return this.run('conjugate', a.handle, keys.handle);
+    return this.run('conjugate', handleOf(a, 'the first operand'), handleOf(keys, 'the Galois keys'));
   }
   /** Many rotations of one ciphertext sharing one key-switching decomposition (hoisting). */
   rotateHoisted(a: Ciphertext, steps: number[], keys: GaloisKeys): Ciphertext[] {
-    return callNative<NativeHandle[]>('rotateHoisted', a.handle, steps, keys.handle).map((h) => this.wrap(h));
+    return callNative<NativeHandle[]>('rotateHoisted', handleOf(a, 'the first operand'), steps, handleOf(keys, 'the Galois keys')).map((h) => this.wrap(h));
   }
   rotateHoistedAsync(a: Ciphertext, steps: number[], keys: GaloisKeys): Promise<Ciphertext[]> {
-    return this.runManyAsync('rotateHoisted', a.handle, steps, keys.handle);
+    return this.runManyAsync('rotateHoisted', handleOf(a, 'the first operand'), steps, handleOf(keys, 'the Galois keys'));
   }
 
   /** Independent operations spread over the context's threads. */
   multiplyRelinearizeBatchAsync(as: Ciphertext[], bs: Ciphertext[], key: RelinKey): Promise<Ciphertext[]> {
-    return this.runManyAsync('multiplyRelinearizeBatch', as.map((c) => c.handle), bs.map((c) => c.handle), key.handle);
+    return this.runManyAsync('multiplyRelinearizeBatch', handlesOf(as, 'as'), handlesOf(bs, 'bs'), handleOf(key, 'the relinearization key'));
   }
   multiplyPlainBatchAsync(as: Ciphertext[], bs: Plaintext[]): Promise<Ciphertext[]> {
-    return this.runManyAsync('multiplyPlainBatch', as.map((c) => c.handle), bs.map((p) => p.handle));
+    return this.runManyAsync('multiplyPlainBatch', handlesOf(as, 'as'), handlesOf(bs, 'bs'));
   }
   rotateBatchAsync(as: Ciphertext[], step: number, keys: GaloisKeys): Promise<Ciphertext[]> {
-    return this.runManyAsync('rotateBatch', as.map((c) => c.handle), step, keys.handle);
+    return this.runManyAsync('rotateBatch', handlesOf(as, 'as'), step, handleOf(keys, 'the Galois keys'));
   }
   rescaleBatchAsync(as: Ciphertext[]): Promise<Ciphertext[]> {
-    return this.runManyAsync('rescaleBatch', as.map((c) => c.handle));
+    return this.runManyAsync('rescaleBatch', handlesOf(as, 'as'));
   }
 
   /** Drops the higher of two ciphertexts to the other's level. */
@@ -132,7 +133,7 @@ export class Evaluator {
   setScale(a: Ciphertext, scale: number): Ciphertext {
     const level = a.level;
     const correction = (scale * Number(this.context.dataPrimes[level])) / a.scale;
-    const product = this.run('multiplyScalar', a.handle, 1, correction);
+    const product = this.run('multiplyScalar', handleOf(a, 'the first operand'), 1, correction);
     try {
       return this.rescale(product);
     } finally {

@@ -1,4 +1,4 @@
-import { DisposedError } from './errors';
+import { DisposedError, InvalidArgumentError } from './errors';
 import type { NativeHandle } from './native';
 
 /**
@@ -32,4 +32,24 @@ export abstract class NativeResource implements Disposable {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/**
+ * The handle of an operand, or InvalidArgumentError naming it when it is null or undefined (a bare
+ * property access would throw a TypeError). Objects of the wrong type are refused by the addon.
+ */
+export function handleOf(value: NativeResource | null | undefined, what: string): NativeHandle {
+  if (value === null || value === undefined) {
+    throw new InvalidArgumentError(`${what} must be a library object, not ${String(value)}`, 'ERR_INVALID_ARGUMENT');
+  }
+  if (typeof value !== 'object') {
+    throw new InvalidArgumentError(`${what} must be a library object, not a ${typeof value}`, 'ERR_INVALID_ARGUMENT');
+  }
+  return value.handle;
+}
+
+/** The handles of a list of operands (InvalidArgumentError for a list that is not an array, or a null entry). */
+export function handlesOf(values: readonly (NativeResource | null | undefined)[] | null | undefined, what: string): NativeHandle[] {
+  if (!Array.isArray(values)) throw new InvalidArgumentError(`${what} must be an array`, 'ERR_INVALID_ARGUMENT');
+  return values.map((value, i) => handleOf(value, `${what}[${i}]`));
 }

@@ -96,6 +96,14 @@ export class PrivateInferenceClient {
       yield encodeMessage<KeyHeader>('key', { part: 'galois' }, [{ name: 'key', bytes: part.save() }]);
       part.dispose();
     }
+    // A bootstrapper with sparse-secret encapsulation (a dense main secret) also needs the keys to
+    // and from its ephemeral sparse secret: one more Galois part.
+    const ephemeral = this.plan.preset.bootstrap.ephemeralHammingWeight ?? 0;
+    if (ephemeral > 0) {
+      const part = await this.keys.createSparseSecretKeysAsync(ephemeral);
+      yield encodeMessage<KeyHeader>('key', { part: 'galois' }, [{ name: 'key', bytes: part.save() }]);
+      part.dispose();
+    }
   }
 
   private async encrypt(values: Float64Array): Promise<Uint8Array> {

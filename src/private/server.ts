@@ -203,6 +203,8 @@ export class PrivateInferenceServer {
     if (!this.relinKey) throw new MissingKeyError('no relinearization key has arrived', 'ERR_MISSING_KEY');
     const missing = this.missingKeys();
     if (missing.length > 0) throw new MissingKeyError(`${missing.length} Galois keys the plan lists have not arrived (e.g. element ${missing[0]})`, 'ERR_MISSING_KEY');
+    if (this.bootstrapper.encapsulation && !this.galoisKeys.hasSparseSecretKeys)
+      throw new MissingKeyError('the sparse-secret keys of the bootstrapper (encapsulation) have not arrived', 'ERR_MISSING_KEY');
     this.kernels = new Kernels(this.context, this.layout, this.plan.topLevel, this.plan.topScale, this.relinKey, this.galoisKeys);
     this.matrices = serverMatrices(this.kernels, this.desc, weightsOf(this.model));
   }
