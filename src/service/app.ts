@@ -119,6 +119,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   await queue.start();
 
+  // JSON and octet streams only: Fastify's default text/plain parser would let plain text reach the schemas
+  app.removeContentTypeParser('text/plain');
   // Upload chunks stream to disk as they arrive: the parser hands the raw body stream to the route.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
   app.setErrorHandler((error, request, reply) => {
@@ -302,9 +304,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const kind = kinds.get(body.kind);
       if (!kind) throw new ServiceError(400, 'ERR_UNKNOWN_JOB_KIND', `this service runs ${[...kinds.keys()].join(', ')} jobs, not ${body.kind}`);
       const state = contextState(tenant, contextId);
-      if (!state.relinKey || state.galoisKeysMissing > 0 || !state.weights)
-        throw conflict('ERR_CONTEXT_INCOMPLETE', `context ${contextId} lacks ${[!state.relinKey && 'its relinearization key', state.galoisKeysMissing > 0 && `${state.galoisKeysMissing} Galois keys`, !state.weights && 'encrypted weights'].filter(Boolean).join(', ')}`);
-      const params = kind.checkSubmission(body.params, { object: (id) => { const o = store.object(tenant.id, id); return o && o.contextId === contextId ? o : null; } });
+      const missing = [!state.relinKey && 'its relinearization key', state.galoisKeysMissing > 0 && `${state.galoisKeysMissing} Galois keys`, !state.weights && 'encrypted weights'].filter((m): m is string => typeof m === 'string');
+      const scope = { missing, object: (id: string) => { const o = store.object(tenant.id, id); return o && o.contextId === contextId ? o : null; } };
+      const params = kind.checkSubmission(body.params, scope);
       const job = store.createJob({ tenantId: tenant.id, contextId, kind: kind.name, params, maxAttempts: 3 }, limits.maxActiveJobsPerTenant);
       if (!job) throw tooManyJobs(`a tenant may have ${limits.maxActiveJobsPerTenant} queued or running jobs`);
       await queue.enqueue(job.id);

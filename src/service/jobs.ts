@@ -6,12 +6,14 @@
  */
 import { InvalidArgumentError } from '../api/errors';
 import type { PrivateInferenceServer } from '../private/server';
-import { badRequest } from './errors';
+import { badRequest, conflict } from './errors';
 import type { Job, ObjectKind, StoredObject } from './store';
 
 export interface SubmissionScope {
   /** An object of the job's own tenant and context, or null. */
   object(id: string): StoredObject | null;
+  /** What the context still lacks for encrypted evaluation (keys, weights), or nothing. */
+  missing: string[];
 }
 
 export interface JobRunContext {
@@ -38,6 +40,10 @@ export interface JobKind {
 }
 
 /** A submitted object id that must name an object of this context, of the given kind. */
+function requireEvaluationKeys(scope: SubmissionScope): void {
+  if (scope.missing.length > 0) throw conflict('ERR_CONTEXT_INCOMPLETE', `the context lacks ${scope.missing.join(', ')}`);
+}
+
 function ownObject(scope: SubmissionScope, params: Record<string, unknown>, field: string, kind: ObjectKind): string {
   const id = params[field];
   if (typeof id !== 'string') throw badRequest('ERR_VALIDATION', `${field} must be an object id`);
@@ -51,6 +57,7 @@ function ownObject(scope: SubmissionScope, params: Record<string, unknown>, fiel
 export const inferenceJobKind: JobKind = {
   name: 'inference',
   checkSubmission(params, scope) {
+    requireEvaluationKeys(scope);
     return { request: ownObject(scope, params, 'request', 'request') };
   },
   async run(context) {
@@ -85,6 +92,7 @@ export function finetuneJobKind(runner: FineTuneRunner): JobKind {
   return {
     name: 'finetune',
     checkSubmission(params, scope) {
+      requireEvaluationKeys(scope);
       const { steps, batches } = params;
       if (!Number.isInteger(steps) || (steps as number) < 1) throw badRequest('ERR_VALIDATION', 'steps must be a positive integer');
       if (!Array.isArray(batches) || batches.length === 0) throw badRequest('ERR_VALIDATION', 'batches must list at least one object id');

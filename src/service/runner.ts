@@ -64,7 +64,8 @@ export class JobRunner {
         if (now - lastWrite < PROGRESS_INTERVAL_MS && event.stage === lastStage) return;
         lastWrite = now;
         lastStage = event.stage;
-        this.store.setProgress(job.id, attempt, { ...event, attempt });
+        // the worker process, so that a fault test (and an operator) can tell who runs the job
+        this.store.setProgress(job.id, attempt, { ...event, attempt, worker: process.pid });
       },
       checkpoints: {
         latest: async () => {
