@@ -31,3 +31,10 @@ export {
   type BootstrapCallOptions,
   type BootstrapKeys,
 } from './api/bootstrap';
+export { PrivateInferenceServer, type ServerOptions, type InferenceProgress } from './private/server';
+export { PrivateInferenceClient, type ClientOptions, type Batch } from './private/client';
+export { PIPELINE_PRESETS } from './private/presets';
+export { type PrivateInferencePlan } from './private/plan';
+export { Model, type ModelConfig } from './model/model';
+export { loadCheckpoint, saveCheckpoint } from './model/checkpoint';
+export { describeModel, type ModelDescription } from './model/description';

@@ -102,6 +102,32 @@ Ciphertext GaussianAttention::rotated_sum(std::vector<Ciphertext> items) const {
   return total;
 }
 
+std::vector<Ciphertext> GaussianAttention::placed(const std::vector<Ciphertext>& shifts, int sign, double value) const {
+  const KernelContext& k = *kernels_;
+  const ActivationLayout& layout = k.layout();
+  const std::size_t per = layout.width / layout.heads, tokens = layout.tokens, packed = packed_count(layout);
+  const std::size_t level = shifts[0].level;
+  std::vector<Ciphertext> out(packed * per);
+  k.context().pool()->parallel_for(out.size(), [&](std::size_t job) {
+    const std::size_t p = job / per, r = job % per;
+    const std::size_t first = p * per, count = std::min(per, tokens - first);
+    std::vector<const Ciphertext*> cts;
+    std::vector<std::shared_ptr<const Plaintext>> masks;
+    std::vector<const Plaintext*> plains;
+    for (std::size_t d = 0; d < count; ++d) {
+      // shift d goes to the pair b with b + sign * r = d (mod per)
+      const std::size_t pair = sign > 0 ? (d + per - r) % per : (d + r) % per;
+      cts.push_back(&shifts[first + d]);
+      masks.push_back(pair_mask(pair, value, level));
+      plains.push_back(masks.back().get());
+    }
+    Ciphertext sum = rescale(plain_dot(cts, plains));
+    sum.scale = k.scales().at(level - 1);
+    out[job] = std::move(sum);
+  });
+  return out;
+}
+
 std::vector<Ciphertext> GaussianAttention::bases(const Ciphertext& q, const Ciphertext& k_in) const {
   const KernelContext& k = *kernels_;
   const ActivationLayout& layout = k.layout();
@@ -110,85 +136,139 @@ std::vector<Ciphertext> GaussianAttention::bases(const Ciphertext& q, const Ciph
   scales.require_canonical(k_in, "attention keys");
   const std::size_t level = std::min(q.level, k_in.level);
   require(level >= bases_depth(), ErrorCode::LevelMismatch, "attention bases need 3 levels");
-  const std::size_t per = layout.width / layout.heads, tokens = layout.tokens;
+  const std::size_t per = layout.width / layout.heads;
   const double root = std::sqrt(kernel_constant_ / std::ldexp(1.0, static_cast<int>(squarings_)));
-  const std::vector<Ciphertext> keys = cyclic_shifts(scales.to_level(k_in, level));
+  // K^(r) (pair b holds shift b - r, times sqrt(c / 2^m)): the packed squared distances are
+  // sum_r rot((q - K^(r))^2, r pairs)
+  const std::vector<Ciphertext> keys = placed(cyclic_shifts(scales.to_level(k_in, level)), -1, root);
   const Ciphertext queries = scales.lower(q, level - 2, root);
   std::vector<Ciphertext> bases(packed_count(layout));
   for (std::size_t p = 0; p < bases.size(); ++p) {
-    const std::size_t first = p * per, count = std::min(per, tokens - first);
     std::vector<Ciphertext> squares(per);
-    k.context().pool()->parallel_for(per, [&](std::size_t r) {
-      // K^(r): block pair b holds shift first + (b - r) mod per, times sqrt(c / 2^m)
-      std::vector<const Ciphertext*> cts;
-      std::vector<std::shared_ptr<const Plaintext>> masks;
-      std::vector<const Plaintext*> plains;
-      for (std::size_t d = 0; d < count; ++d) {
-        cts.push_back(&keys[first + d]);
-        masks.push_back(pair_mask((d + r) % per, root, level - 1));
-        plains.push_back(masks.back().get());
-      }
-      Ciphertext placed = rescale(plain_dot(cts, plains));
-      placed.scale = scales.at(level - 2);
-      squares[r] = k.square(cipherlm::sub(queries, placed));
-    });
+    k.context().pool()->parallel_for(per, [&](std::size_t r) { squares[r] = k.square(cipherlm::sub(queries, keys[p * per + r])); });
     bases[p] = add_scalar(negate(rotated_sum(std::move(squares))), 1.0);
   }
   return bases;
 }
 
-Ciphertext GaussianAttention::apply(const std::vector<Ciphertext>& kernel, const Ciphertext& v,
-                                    const Ciphertext& key_mask) const {
+std::vector<Ciphertext> GaussianAttention::inner(const Ciphertext& x, const Ciphertext& y) const {
+  const KernelContext& k = *kernels_;
+  const ActivationLayout& layout = k.layout();
+  const LevelScales& scales = k.scales();
+  scales.require_canonical(x, "inner product operand");
+  scales.require_canonical(y, "inner product operand");
+  const std::size_t level = std::min(x.level, y.level);
+  require(level >= 3, ErrorCode::LevelMismatch, "packed inner products need 3 levels");
+  const std::size_t per = layout.width / layout.heads;
+  const std::vector<Ciphertext> ys = placed(cyclic_shifts(scales.to_level(y, level)), -1, 1.0);
+  const Ciphertext xs = scales.to_level(x, level - 2);
+  std::vector<Ciphertext> out(packed_count(layout));
+  for (std::size_t p = 0; p < out.size(); ++p) {
+    std::vector<Ciphertext> products(per);
+    k.context().pool()->parallel_for(per, [&](std::size_t r) { products[r] = k.multiply(xs, ys[p * per + r]); });
+    out[p] = rotated_sum(std::move(products));
+  }
+  return out;
+}
+
+Ciphertext GaussianAttention::weigh(const std::vector<Ciphertext>& kernel, const Ciphertext& x) const {
   const KernelContext& k = *kernels_;
   const ActivationLayout& layout = k.layout();
   const LevelScales& scales = k.scales();
   require(kernel.size() == packed_count(layout), ErrorCode::InvalidArgument,
           "attention: " + std::to_string(kernel.size()) + " packed kernel ciphertexts, expected " +
               std::to_string(packed_count(layout)));
-  scales.require_canonical(v, "attention values");
-  scales.require_canonical(key_mask, "attention key mask");
+  scales.require_canonical(x, "attention values");
   for (const Ciphertext& s : kernel) scales.require_canonical(s, "attention kernel");
-  const std::size_t per = layout.width / layout.heads, tokens = layout.tokens;
-  const Ciphertext masked = k.multiply(v, key_mask);
-  require(masked.level >= 3, ErrorCode::LevelMismatch, "attention values need 4 levels");
-  const std::vector<Ciphertext> values = cyclic_shifts(masked);
-  const std::size_t value_level = masked.level - 1;
-  std::size_t level = value_level - 1;
+  require(x.level >= 3, ErrorCode::LevelMismatch, "attention values need 3 levels");
+  const std::size_t per = layout.width / layout.heads;
+  // V^(r): block pair b holds the values shifted by (b + r) mod per
+  const std::vector<Ciphertext> values = placed(cyclic_shifts(x), +1, 1.0);
+  std::size_t level = values[0].level;
   for (const Ciphertext& s : kernel) level = std::min(level, s.level);
   require(level >= 1, ErrorCode::LevelMismatch, "attention: no level left for the kernel-value products");
-
   const long long stride = static_cast<long long>(layout.heads * layout.rows);
   std::vector<long long> steps;
   for (std::size_t r = 0; r < per; ++r) steps.push_back(static_cast<long long>(r) * stride);
-  std::vector<Ciphertext> rotated, placed(kernel.size() * per);
+  std::vector<Ciphertext> rotated, aligned(values.size());
   for (const Ciphertext& s : kernel) {
     std::vector<Ciphertext> rs = k.rotator().rotate_many(scales.to_level(s, level), steps);
     for (Ciphertext& c : rs) rotated.push_back(std::move(c));
   }
-  k.context().pool()->parallel_for(placed.size(), [&](std::size_t job) {
-    const std::size_t p = job / per, r = job % per;
-    const std::size_t first = p * per, count = std::min(per, tokens - first);
-    // V^(r): block pair b holds the values shifted by first + (b + r) mod per
-    std::vector<const Ciphertext*> cts;
-    std::vector<std::shared_ptr<const Plaintext>> masks;
-    std::vector<const Plaintext*> plains;
-    for (std::size_t d = 0; d < count; ++d) {
-      cts.push_back(&values[first + d]);
-      masks.push_back(pair_mask((d + per - r) % per, 1.0, value_level));
-      plains.push_back(masks.back().get());
-    }
-    Ciphertext sum = rescale(plain_dot(cts, plains));
-    sum.scale = scales.at(value_level - 1);
-    placed[job] = scales.to_level(sum, level);
-  });
+  k.context().pool()->parallel_for(values.size(), [&](std::size_t i) { aligned[i] = scales.to_level(values[i], level); });
   std::vector<const Ciphertext*> a, b;
-  for (std::size_t i = 0; i < placed.size(); ++i) {
+  for (std::size_t i = 0; i < aligned.size(); ++i) {
     a.push_back(&rotated[i]);
-    b.push_back(&placed[i]);
+    b.push_back(&aligned[i]);
   }
   Ciphertext out = rescale(relinearize(tensor_dot(a, b), k.relin()));
   out.scale = scales.at(level - 1);
   return out;
+}
+
+Ciphertext GaussianAttention::apply(const std::vector<Ciphertext>& kernel, const Ciphertext& v,
+                                    const Ciphertext& key_mask) const {
+  kernels_->scales().require_canonical(v, "attention values");
+  kernels_->scales().require_canonical(key_mask, "attention key mask");
+  return weigh(kernel, kernels_->multiply(v, key_mask));
+}
+
+std::vector<Ciphertext> GaussianAttention::transpose(const std::vector<Ciphertext>& kernel) const {
+  const KernelContext& k = *kernels_;
+  const ActivationLayout& layout = k.layout();
+  const LevelScales& scales = k.scales();
+  require(kernel.size() == packed_count(layout), ErrorCode::InvalidArgument, "transpose: wrong number of packed ciphertexts");
+  std::size_t level = kernel[0].level;
+  for (const Ciphertext& s : kernel) {
+    scales.require_canonical(s, "packed kernel");
+    level = std::min(level, s.level);
+  }
+  require(level >= 2, ErrorCode::LevelMismatch, "transpose needs 2 levels");
+  const std::size_t per = layout.width / layout.heads, tokens = layout.tokens;
+  const long long pair_stride = static_cast<long long>(layout.heads * layout.rows), n = static_cast<long long>(tokens);
+  std::vector<Ciphertext> parts(tokens);
+  // K^T_e[j] = K_d[j + e] with d = -e mod tokens: select pair d, move it to pair e, shift its rows by e
+  k.context().pool()->parallel_for(tokens, [&](std::size_t e) {
+    const std::size_t d = (tokens - e) % tokens;
+    const std::size_t src = d % per, dst = e % per;
+    const Ciphertext source = scales.to_level(kernel[d / per], level);
+    Ciphertext selected = rescale(multiply_plain(source, *pair_mask(src, 1.0, level)));
+    selected.scale = scales.at(level - 1);
+    const Ciphertext moved = src == dst ? selected : k.rotator().rotate(selected, static_cast<long long>(src) * pair_stride - static_cast<long long>(dst) * pair_stride);
+    const long long shift = static_cast<long long>(e);
+    const auto direct = k.cached("attention.direct." + std::to_string(e), level - 1, [&] {
+      return layout.row_mask([&](std::size_t r) { return r < layout.used_rows() && r % layout.tokens + e < layout.tokens; });
+    });
+    Ciphertext sum;
+    if (e == 0) {
+      sum = rescale(plain_dot({&moved}, {direct.get()}));
+    } else {
+      const auto wrap = k.cached("attention.wrap." + std::to_string(e), level - 1, [&] {
+        return layout.row_mask([&](std::size_t r) { return r < layout.used_rows() && r % layout.tokens + e >= layout.tokens; });
+      });
+      const Ciphertext ahead = k.rotator().rotate(moved, shift), behind = k.rotator().rotate(moved, shift - n);
+      sum = rescale(plain_dot({&ahead, &behind}, {direct.get(), wrap.get()}));
+    }
+    sum.scale = scales.at(level - 2);
+    parts[e] = std::move(sum);
+  });
+  std::vector<Ciphertext> out(packed_count(layout));
+  for (std::size_t e = 0; e < tokens; ++e) out[e / per] = out[e / per].data.empty() ? std::move(parts[e]) : cipherlm::add(out[e / per], parts[e]);
+  return out;
+}
+
+Ciphertext GaussianAttention::head_sums(const std::vector<Ciphertext>& kernel) const {
+  const KernelContext& k = *kernels_;
+  const ActivationLayout& layout = k.layout();
+  const std::size_t per = layout.width / layout.heads;
+  std::size_t level = kernel[0].level;
+  for (const Ciphertext& s : kernel) level = std::min(level, s.level);
+  Ciphertext total;
+  for (const Ciphertext& s : kernel) {
+    const Ciphertext sum = k.rotate_sum(k.scales().to_level(s, level), per, static_cast<long long>(layout.heads * layout.rows));
+    total = total.data.empty() ? sum : cipherlm::add(total, sum);
+  }
+  return total;
 }
 
 }  // namespace cipherlm::kernels

@@ -27,6 +27,17 @@ class GaussianAttention {
   // kernel: the packed bases after the squarings; key_mask: 1 on real tokens, replicated on all blocks.
   Ciphertext apply(const std::vector<Ciphertext>& kernel, const Ciphertext& v, const Ciphertext& key_mask) const;
 
+  // Building blocks, shared with the backward pass. A packed operand holds one value per query row,
+  // head and shift (the layout of the bases); shifts beyond the tokens are zero where it matters.
+  //   weigh:     out_i = sum_d K_d[i] x[i + d] (per head); one level below min(K, x - 2)
+  //   inner:     P_d[i] = sum over a head's features of x[i] y[i + d], packed; two levels below min(x, y)
+  //   transpose: K^T_e[j] = K_(-e)[j + e], so that weigh(transpose(K), y) gives sum_i K[i, j] y[i]; two levels
+  //   head_sums: sum_d K_d[i], replicated on the head's blocks; no level
+  Ciphertext weigh(const std::vector<Ciphertext>& kernel, const Ciphertext& x) const;
+  std::vector<Ciphertext> inner(const Ciphertext& x, const Ciphertext& y) const;
+  std::vector<Ciphertext> transpose(const std::vector<Ciphertext>& kernel) const;
+  Ciphertext head_sums(const std::vector<Ciphertext>& kernel) const;
+
   static constexpr std::size_t bases_depth() { return 3; }
   // apply's output level: min(min(level(v), level(mask)) - value_depth(), min level(kernel)) - 1.
   static constexpr std::size_t value_depth() { return 3; }
@@ -36,6 +47,9 @@ class GaussianAttention {
  private:
   // x shifted cyclically by every delta < tokens within each sequence, filler rows zero: one level.
   std::vector<Ciphertext> cyclic_shifts(const Ciphertext& x) const;
+  // Every shift placed for each rotation r: block pair b of result [p * per + r] holds shift
+  // p * per + (b + sign * r) mod per (sign -1 for weigh, +1 for inner), times value; one level.
+  std::vector<Ciphertext> placed(const std::vector<Ciphertext>& shifts, int sign, double value) const;
   // The plaintext keeping block pair `pair` (blocks heads * pair + h), times value.
   std::shared_ptr<const Plaintext> pair_mask(std::size_t pair, double value, std::size_t level) const;
   // sum_r rot(items[r], r * heads * rows), grouped so that every rotation uses one keyed step.

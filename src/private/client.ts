@@ -170,17 +170,29 @@ export class PrivateInferenceClient {
     const { groups, labels } = message.header;
     if (groups !== batch.groups || labels !== this.desc.numLabels) throw new InvalidArgumentError('the response does not match the batch', 'ERR_INVALID_ARGUMENT');
     const out: Float64Array[] = Array.from({ length: batch.count }, () => new Float64Array(labels));
-    for (let g = 0; g < groups; g++)
-      for (let c = 0; c < labels; c++) {
-        const ct = Ciphertext.load(this.context, entry(message, `group${g}.logit${c}`));
-        const plain = await this.decryptor.decryptAsync(ct);
-        const slots = await this.encoder.decodeAsync(plain);
-        ct.dispose();
-        plain.dispose();
-        for (let s = 0; s < this.layout.sequences && g * this.layout.sequences + s < batch.count; s++)
-          out[g * this.layout.sequences + s][c] = slots[this.layout.slot(0, s * this.layout.tokens)];
+    const { sequences, tokens } = this.layout;
+    // per sequence: which returned row group holds its logits, and at which row
+    const where = (n: number) => {
+      const [g, s] = [Math.floor(n / sequences), n % sequences];
+      return message.header.gathered ? { group: 0, row: s * tokens + g } : { group: g, row: s * tokens };
+    };
+    for (let c = 0; c < labels; c++) {
+      const slots = new Map<number, Float64Array>();
+      for (let n = 0; n < batch.count; n++) {
+        const { group, row } = where(n);
+        if (!slots.has(group)) slots.set(group, await this.decryptSlots(Ciphertext.load(this.context, entry(message, `group${group}.logit${c}`))));
+        out[n][c] = slots.get(group)![this.layout.slot(0, row)];
       }
+    }
     return out;
+  }
+
+  /** Decrypts any ciphertext of this client's context to its slots (diagnostics). */
+  async decryptSlots(ct: Ciphertext): Promise<Float64Array> {
+    const plain = await this.decryptor.decryptAsync(ct);
+    const slots = await this.encoder.decodeAsync(plain);
+    plain.dispose();
+    return slots;
   }
 
   /** The response's timing header (stages, bootstraps, seconds): public, no data. */

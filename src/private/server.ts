@@ -48,12 +48,26 @@ export interface WeightsHeader {
 export interface RequestHeader {
   groups: number;
 }
+export interface ProbeRecord {
+  stage: string;
+  /** ciphertexts per row group */
+  width: number;
+  /** row groups returned (1 once the [CLS] rows are gathered) */
+  count: number;
+}
 export interface ResponseHeader {
   groups: number;
   labels: number;
   bootstraps: number;
   seconds: number;
   stages: StageRecord[];
+  /** stage outputs returned (encrypted) when the request asked for probes */
+  probes: ProbeRecord[];
+  /**
+   * Whether the last layer gathered the [CLS] rows of all row groups into one ciphertext: then
+   * sequence s of group g is at row s * tokens + g of group 0's outputs.
+   */
+  gathered: boolean;
 }
 
 export class PrivateInferenceServer {
@@ -166,7 +180,11 @@ export class PrivateInferenceServer {
   }
 
   /** Runs the encrypted forward pass on a request (client.encryptBatch()) and returns the encrypted logits. */
-  async infer(bytes: Uint8Array, options: { onProgress?: (p: InferenceProgress) => void } = {}): Promise<Uint8Array> {
+  /**
+   * `probes`: also return every stage's output, still encrypted (diagnostics: the client decrypts
+   * them and finds where precision was lost). Tens of megabytes per row group.
+   */
+  async infer(bytes: Uint8Array, options: { onProgress?: (p: InferenceProgress) => void; probes?: boolean } = {}): Promise<Uint8Array> {
     const message = decodeMessage<RequestHeader>(bytes, 'request');
     const groups = message.header.groups;
     if (!Number.isInteger(groups) || groups < 1 || groups > this.maxGroups)
@@ -179,20 +197,38 @@ export class PrivateInferenceServer {
     const t0 = performance.now();
     // totals for this batch: the plan's per-group figures scale with the groups (bootstraps pair up)
     const planned = await this.planFor(groups);
-    const executor = new Executor(this.desc, this.plan.topLevel, groups, { kernels: this.kernels!, bootstrapper: this.bootstrapper, matrices: this.matrices!, weights: this.weights }, (event) => {
-      if (!options.onProgress) return;
-      const seconds = (performance.now() - t0) / 1000;
-      const weight = (stages: number, boots: number) => stages + BOOTSTRAP_WEIGHT * boots;
-      const done = weight(event.stagesDone, event.bootstrapsDone) / weight(planned.stages, planned.bootstraps);
-      options.onProgress({ ...event, stagesTotal: planned.stages, bootstrapsTotal: planned.bootstraps, seconds, eta: done > 0 ? seconds / done - seconds : NaN });
-    });
+    const probes: Entry[] = [];
+    const probeList: ProbeRecord[] = [];
+    const executor = new Executor(
+      this.desc,
+      this.plan.topLevel,
+      groups,
+      { kernels: this.kernels!, bootstrapper: this.bootstrapper, matrices: this.matrices!, weights: this.weights },
+      {
+        onProgress: (event) => {
+          if (!options.onProgress) return;
+          const seconds = (performance.now() - t0) / 1000;
+          const weight = (stages: number, boots: number) => stages + BOOTSTRAP_WEIGHT * boots;
+          const done = weight(event.stagesDone, event.bootstrapsDone) / weight(planned.stages, planned.bootstraps);
+          options.onProgress({ ...event, stagesTotal: planned.stages, bootstrapsTotal: planned.bootstraps, seconds, eta: done > 0 ? seconds / done - seconds : NaN });
+        },
+        onStageOutput: options.probes
+          ? (stage, value) => {
+              const k = probeList.length;
+              probeList.push({ stage: value.name === stage ? stage : `${stage}:${value.name}`, width: value.width, count: value.count });
+              value.groups!.forEach((cts, g) => cts.forEach((ct, i) => probes.push({ name: `probe${k}.group${g}.${i}`, bytes: ct.save() })));
+            }
+          : undefined,
+      },
+    );
     const logits = await executor.forward(
       executor.input('embeddings', VALUE_BOUNDS.residual, embeddings, 1),
       executor.input('keyMask', VALUE_BOUNDS.unit, masks, 1),
     );
     const entries: Entry[] = [];
     logits.groups!.forEach((cts, g) => cts.forEach((ct, c) => entries.push({ name: `group${g}.logit${c}`, bytes: ct.save() })));
-    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: executor.bootstraps, seconds: (performance.now() - t0) / 1000, stages: executor.stages };
+    entries.push(...probes);
+    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: executor.bootstraps, seconds: (performance.now() - t0) / 1000, stages: executor.stages, probes: probeList, gathered: logits.count < groups };
     return encodeMessage('response', header, entries);
   }
 
