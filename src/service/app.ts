@@ -115,7 +115,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     queue = new RedisQueue(options.queueUrl, store);
   } else {
     threads = await JobThreads.start(options.concurrency ?? 1, { dataDir: options.dataDir, kindModules, engineThreads: options.engineThreads ?? 2 });
-    queue = new EmbeddedQueue(store, threads, (error) => app.log.error({ err: error }, 'job thread failure'));
+    queue = new EmbeddedQueue(
+      store,
+      threads,
+      (error) => app.log.error({ err: error }, 'job thread failure'),
+      (jobIds) => app.log.warn({ jobIds }, `${jobIds.length} jobs were running when the server stopped: queued again`),
+    );
   }
   await queue.start();
 

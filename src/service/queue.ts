@@ -23,11 +23,13 @@ export class EmbeddedQueue implements JobQueue {
     private readonly store: Store,
     private readonly threads: JobThreads,
     private readonly onError: (error: unknown) => void,
+    private readonly onRequeue: (jobIds: string[]) => void,
   ) {}
 
   /** Jobs that were running when the process died are queued again (their attempt counts). */
   async start(): Promise<void> {
-    this.store.requeueRunningJobs();
+    const requeued = this.store.requeueRunningJobs();
+    if (requeued.length > 0) this.onRequeue(requeued);
     this.pump();
   }
 
