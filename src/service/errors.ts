@@ -40,6 +40,8 @@ export interface ErrorBody {
 export function describeError(error: unknown): { status: number; body: ErrorBody; internal: boolean } {
   const body = (code: string, message: string) => ({ error: { code, message } });
   if (error instanceof ServiceError) return { status: error.statusCode, body: body(error.code, error.message), internal: false };
+  // stored bytes that fail their checksum are the server's damage, not the caller's
+  if (error instanceof CipherlmError && error.code === 'ERR_CORRUPT_BLOB') return { status: 500, body: body(error.code, error.message), internal: true };
   if (error instanceof CipherlmError && error.code !== 'ERR_INTERNAL') return { status: 400, body: body(error.code, error.message), internal: false };
   const e = error as { code?: unknown; statusCode?: unknown; validation?: unknown; message?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(error);
