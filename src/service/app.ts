@@ -271,14 +271,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     busyUploads.add(uploadId);
     try {
       const { bytes, sha256 } = await blobs.readPart(uploadId);
-      if (sha256 !== upload.sha256) throw new ServiceError(400, 'ERR_CHECKSUM_MISMATCH', `upload ${uploadId}'s bytes do not hash to the declared SHA-256; resend them from offset 0 in a new upload`);
-      const meta = validator.validate(upload.kind, bytes);
-      if (upload.kind === 'key') {
-        const state = contextState(tenant, upload.contextId);
+      let meta: Record<string, unknown>;
+      try {
+        if (sha256 !== upload.sha256) throw new ServiceError(400, 'ERR_CHECKSUM_MISMATCH', `upload ${uploadId}'s bytes do not hash to the declared SHA-256; send them again in a new upload`);
+        meta = validator.validate(upload.kind, bytes);
+        if (meta.part === 'relin' && contextState(tenant, upload.contextId).relinKey) throw conflict('ERR_DUPLICATE_KEY', 'this context already has its relinearization key');
         const held = new Set(store.objectsOf(tenant.id, upload.contextId, 'key').flatMap((k) => (k.meta.elements as number[] | undefined) ?? []));
-        if (meta.part === 'relin' && state.relinKey) throw conflict('ERR_DUPLICATE_KEY', 'this context already has its relinearization key');
         const repeated = ((meta.elements as number[] | undefined) ?? []).filter((e) => held.has(e));
         if (repeated.length > 0) throw conflict('ERR_DUPLICATE_KEY', `this context already has Galois keys for elements ${repeated.join(', ')}`);
+      } catch (error) {
+        // bytes that are not what was declared, that the loaders refuse or that repeat a stored key cannot become valid by resending chunks
+        store.discardUpload(uploadId, describeError(error).body.error.code);
+        await blobs.removePart(uploadId);
+        throw error;
       }
       const objectId = newId('obj');
       await blobs.moveIntoPlace(blobs.partPath(uploadId), objectId);

@@ -205,6 +205,11 @@ export class Store {
     })();
   }
 
+  /** Closes an open upload whose bytes were refused (checksum, validation); its code stays on it. */
+  discardUpload(id: string, errorCode: string): void {
+    this.db.prepare("UPDATE uploads SET state = 'discarded', error_code = ?, updated_at = ? WHERE id = ? AND state = 'open'").run(errorCode, Date.now(), id);
+  }
+
   /** Open uploads left by a process that died: discarded (they cannot be trusted), and listed. */
   discardOpenUploads(errorCode: string): Upload[] {
     return this.db.transaction(() => {

@@ -60,7 +60,7 @@ it('kill -9 mid-upload and mid-inference: the upload is refused after restart, t
   expect(fs.existsSync(path.join(dataDir, 'uploads', `${half.id}.part`))).toBe(false);
 
   const done = await http.follow(job.id);
-  expect(done).toMatchObject({ state: 'completed', attempt: 2 });
+  expect(done, JSON.stringify(done.error)).toMatchObject({ state: 'completed', attempt: 2 });
   const logits = await client.decryptLogits(await http.result(job.id), batch);
   sentences.forEach((e, i) => {
     const plain = spam.classify(e.ids).logits;
