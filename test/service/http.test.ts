@@ -214,7 +214,7 @@ describe('bad input', () => {
     const jobs = `/v1/contexts/${contextId}/jobs`;
     await expectError(json(jobs, JSON.stringify({ kind: 'finetune', params: { steps: 2, batches: [requestObject] } })), 400, 'ERR_UNKNOWN_JOB_KIND');
     await expectError(json(jobs, JSON.stringify({ kind: 'inference', params: { request: requestObject } })), 409, 'ERR_CONTEXT_INCOMPLETE');
-    await expectError(json(jobs, JSON.stringify({ kind: 'digest', params: { request: relinObject } })), 400, 'ERR_UNKNOWN_OBJECT');
+    await expectError(json(jobs, JSON.stringify({ kind: 'digest', params: { request: relinObject } })), 400, 'ERR_WRONG_OBJECT_KIND');
     await expectError(json(jobs, JSON.stringify({ kind: 'inference' })), 400, 'ERR_VALIDATION');
     const bobContext = await bob.http.createContext();
     await expectError(json(`/v1/contexts/${bobContext}/jobs`, JSON.stringify({ kind: 'digest', params: { request: requestObject } }), bob.token), 400, 'ERR_UNKNOWN_OBJECT');
