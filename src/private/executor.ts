@@ -428,15 +428,21 @@ export class Executor {
 
 /** f(t) = (35 t - 35 t^3 + 21 t^5 - 5 t^7) / 16: the coefficients of t, t^3, t^5, t^7. */
 export function signCoefficients(): number[] {
-  const relu = P.exportPolys().relu as { f: number[] };
-  return relu.f;
+  return POLYS.relu.f;
 }
 
-/** The 1/sqrt interpolant of poly.ts giving w = 1/sqrt(var + eps) directly (divided by sqrt(hi)). */
-/** The pooler's tanh interpolant of poly.ts (its input is divided by TANH_B in the pooler weights). */
-export const TANH_CHEBYSHEV = Float64Array.from(P.TANH_CHEB.c);
+/** The approximation table both executors share (poly.ts's exportPolys()). */
+const POLYS = P.exportPolys() as {
+  invSqrt: { cheb: number[]; interval: [number, number] };
+  tanh: { cheb: number[] };
+  relu: { f: number[] };
+};
 
-export const INV_SQRT_CHEBYSHEV = Float64Array.from(P.ISQ_CHEB.c, (c) => c / Math.sqrt(P.ISQ_HI));
+/** The pooler's tanh interpolant (its input is divided by TANH_B in the pooler weights). */
+export const TANH_CHEBYSHEV = Float64Array.from(POLYS.tanh.cheb);
+
+/** The LayerNorm's 1/sqrt interpolant, divided by sqrt(hi) so that it gives 1/sqrt(var + eps) directly. */
+export const INV_SQRT_CHEBYSHEV = Float64Array.from(POLYS.invSqrt.cheb, (c) => c / Math.sqrt(POLYS.invSqrt.interval[1]));
 
 const depths = new Map<Float64Array, number>();
 /** Levels a Chebyshev evaluation of these coefficients consumes (native ChebyshevEvaluation). */

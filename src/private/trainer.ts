@@ -77,6 +77,18 @@ interface NormTape {
   w: Value;
   dw: Value;
 }
+export interface ForwardTape {
+  layers: LayerTape[];
+  gatheredAt: number;
+  lnf: NormTape;
+  hfPost: Value;
+  tanh: Value;
+  dtanh: Value;
+  diagonals: Value[];
+  classifier: Value[];
+  poolerAt: number;
+}
+
 interface LayerTape {
   ln1: NormTape;
   h1: Value;
@@ -309,20 +321,18 @@ export class Trainer extends Executor {
   // the step
 
   /**
-   * One AdamW-HE step on a batch: forward, loss gradient, backward, update. Returns the updated
-   * parameters (same order as parameterSlots), moments, and the batch's logits (per label, gathered
-   * [CLS] rows) for the client's loss.
+   * The forward pass with the natural (trained) parameters: the batch's logits (per label, gathered
+   * [CLS] rows when there are several row groups) and what the backward pass reads. Also private
+   * inference with adapters that were trained encrypted and never decrypted.
    */
-  async step(input: TrainingInputs, params: Value[], state: OptimizerState, settings: OptimizerSettings): Promise<{ params: Value[]; state: OptimizerState; logits: Value[] }> {
+  async trainingForward(input: { embeddings: Value; keyMask: Value }, params: Value[]): Promise<{ logits: Value[]; tape: ForwardTape }> {
     if (params.length !== this.slots.length) throw new InvalidArgumentError(`${params.length} parameters, expected ${this.slots.length}`, 'ERR_INVALID_ARGUMENT');
     const desc = this.desc;
     const L = desc.layers.length;
     const tapes: LayerTape[] = [];
     let x = input.embeddings;
-    const residuals: Value[] = [];
     let gatheredAt = -1;
     for (let l = 0; l < L; l++) {
-      residuals.push(x);
       const ln1 = await this.norm(x, `L${l}.ln1`);
       const h1Post = await this.affine(ln1.h, (b) => b.norms.ln1[l].gamma, (b) => b.norms.ln1[l].beta, `L${l}.ln1.affine`, 8);
       const q = await this.trainProjection(ln1.h, h1Post, l, 'query', params);
@@ -378,6 +388,19 @@ export class Trainer extends Executor {
           this.t.kernels.featureDot(Trainer.one(th, g), [Trainer.one(classifier[c], g)], [Trainer.one(classifierBias[c], g)])));
       return logits;
     });
+    return { logits, tape: { layers: tapes, gatheredAt, lnf: lnf.tape, hfPost, tanh, dtanh, diagonals, classifier, poolerAt } };
+  }
+
+  /**
+   * One AdamW-HE step on a batch: forward, loss gradient, backward, update. Returns the updated
+   * parameters (same order as parameterSlots), moments, and the batch's logits for the client's loss.
+   */
+  async step(input: TrainingInputs, params: Value[], state: OptimizerState, settings: OptimizerSettings): Promise<{ params: Value[]; state: OptimizerState; logits: Value[] }> {
+    const desc = this.desc;
+    const L = desc.layers.length;
+    const { logits, tape } = await this.trainingForward(input, params);
+    const { layers: tapes, gatheredAt, lnf, hfPost, diagonals, classifier, poolerAt } = tape;
+    let { tanh, dtanh } = tape;
 
     // ------------------------------------------------------------------------------------------
     // loss gradient: (softmaxApprox(logits - mean) * real - labels) / batch
@@ -412,7 +435,7 @@ export class Trainer extends Executor {
       dhf = await this.each('head.dnormScaled', dPost.level - 1, GRADIENT_BOUNDS.activation, 1, dPost, async (g) => [await this.t.kernels.affine(Trainer.one(dPost, g), this.t.norms.final.gamma)]);
       return dhf;
     });
-    let dres = await this.normBackward(dhf, lnf.tape, 'final.norm.backward');
+    let dres = await this.normBackward(dhf, lnf, 'final.norm.backward');
 
     // ------------------------------------------------------------------------------------------
     // backward: the layers
@@ -549,7 +572,8 @@ export class Trainer extends Executor {
     let dPost!: Value;
     await this.stage(`L${l}.${which}.adapter.backward`, async () => {
       const t = tape.t[which];
-      await this.ensure([[dy, 3], [tape.h1Post, 3], ...t.map((v): [Value, number] => [v, 3]), ...A.map((v): [Value, number] => [v, 3]), ...B.map((v): [Value, number] => [v, 3])]);
+      // dB and dA are row totals of products (level >= 1 is enough); dt feeds dA, so dy needs one more
+      await this.ensure([[dy, 3], [tape.h1Post, 2], ...t.map((v): [Value, number] => [v, 2]), ...A.map((v): [Value, number] => [v, 3]), ...B.map((v): [Value, number] => [v, 3])]);
       const dt: Value[] = [];
       for (let c = 0; c < rank; c++) {
         grads[base + rank + c] = await this.total(`grad.L${l}.${which}.b${c}`, await this.product(t[c], dy, `L${l}.${which}.dB`));
@@ -620,11 +644,16 @@ export class Trainer extends Executor {
     let updatedParams: Value[] = [];
     let next!: OptimizerState;
     await this.stage('optimizer', async () => {
-      await this.ensure([...params.map((p): [Value, number] => [p, 2]), ...grads.map((g): [Value, number] => [g, 2])]);
+      await this.ensure(params.map((p): [Value, number] => [p, 2]));
       const chunks = this.optimizerWidth;
-      const pack = (values: Value[], name: string, bound: number) =>
-        this.each(name, Math.min(...values.map((v) => v.level)) - 1, bound, chunks, values[0], async () =>
+      // Packed at level 0, a value is bootstrapped as it is (no room to scale it up first): the
+      // gradients' absolute error is then 2^-21 or so, a relative 2e-3 on the smallest (LoRA A's),
+      // well inside what AdamW's normalised step carries into the weights.
+      const pack = (values: Value[], name: string, bound: number) => {
+        const level = Math.min(...values.map((v) => v.level)) - 1;
+        return this.each(name, level, level === 0 ? 1 : bound, chunks, values[0], async () =>
           Promise.all(Array.from({ length: chunks }, (_, c) => k().packRows(values.slice(c * this.rows, (c + 1) * this.rows).map((v) => Trainer.one(v, 0))))));
+      };
       let theta = await pack(params, 'optimizer.theta', GRADIENT_BOUNDS.weight);
       let g = await pack(grads, 'optimizer.grad', GRADIENT_BOUNDS.parameter);
       let { m, v } = state;
