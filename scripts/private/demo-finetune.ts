@@ -1,11 +1,12 @@
 /**
  * Private LoRA fine-tuning on one machine, client and server apart (they exchange only bytes):
  *   npm run demo:finetune -- --task spam --steps 4 [--batch 16] [--lr 1e-2] [--preset secure|test]
- *                             [--threads 2] [--checkpoint file] [--evaluate n]
+ *     [--threads 2] [--checkpoint state.bin] [--save out.ckpt] [--evaluate N] [--curve losses.json]
  * The client encrypts the pretrained adapters and head and each batch (with its labels); the server
  * trains on ciphertexts with a progress line, writing its encrypted state after every step (rerun
  * with the same --checkpoint to resume after a kill). The plaintext trainer runs the same batches
- * beside it; each step prints both losses, and the end the largest difference of every adapter.
+ * beside it; each step prints both losses (--curve keeps them, with an SVG plot beside the JSON),
+ * and the end the largest difference of every adapter.
  */
 import * as fs from 'node:fs';
 import { loadTask } from '../../src/data/datasets';
@@ -18,6 +19,7 @@ import { PrivateInferenceClient } from '../../src/private/client';
 import { PIPELINE_PRESETS } from '../../src/private/presets';
 import { PrivateInferenceServer, type InferenceProgress } from '../../src/private/server';
 import { parameterSlots } from '../../src/private/trainer';
+import { appendCurve, curveSvg } from './loss-curve';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,6 +33,7 @@ const presetName = option('preset', 'secure' in PIPELINE_PRESETS ? 'secure' : 't
 const threads = Number(option('threads', '2'));
 const checkpoint = option('checkpoint', '');
 const evaluateCount = Number(option('evaluate', '0'));
+const curveFile = option('curve', '');
 const seed = 17;
 if (!TASKS.includes(task)) throw new Error(`--task must be one of ${TASKS.join(', ')}`);
 const preset = PIPELINE_PRESETS[presetName];
@@ -105,6 +108,10 @@ async function main(): Promise<void> {
     for (const e of batch) plainLoss += plain.classify(e.ids, e.label, true).loss / batch.length;
     optimizer.step(plain, batchSize);
     log(`  ${String(step + 1).padStart(4)}  ${read.loss.toFixed(6).padStart(15)}  ${plainLoss.toFixed(6).padStart(16)}  ${read.header.seconds.toFixed(1).padStart(7)}  ${String(read.header.bootstraps).padStart(10)}`);
+    if (curveFile) {
+      const rows = appendCurve(curveFile, { step: step + 1, encrypted: read.loss, plaintext: plainLoss, seconds: read.header.seconds, bootstraps: read.header.bootstraps });
+      fs.writeFileSync(curveFile.replace(/\.json$/, '') + '.svg', curveSvg(rows, `private fine-tuning, ${task}, batch ${batchSize}, lr ${lr}`));
+    }
   }
   const { model: trained, step } = await client.decryptTrainingState(server.trainingStateBytes());
   log(`[${clock()}] client: decrypted the adapters and head after step ${step}; largest difference to the plaintext trainer, relative to each matrix's largest value:`);
