@@ -86,8 +86,8 @@ function settleConfig(dataDir: string, config: ServiceConfig): void {
   } catch {
     stored = null;
   }
-  if (stored && (stored.preset !== config.preset || stored.modelFile !== config.modelFile))
-    throw new ServiceError(500, 'ERR_CONFIG_MISMATCH', `${dataDir} was set up for preset ${stored.preset} and model ${stored.modelFile}; use another data directory`);
+  if (stored && (stored.preset !== config.preset || stored.modelFile !== config.modelFile || (stored.training === true) !== (config.training === true)))
+    throw new ServiceError(500, 'ERR_CONFIG_MISMATCH', `${dataDir} was set up for preset ${stored.preset}, model ${stored.modelFile}${stored.training ? ' and fine-tuning' : ' without fine-tuning'}; use another data directory`);
   writeConfig(dataDir, config);
 }
 
@@ -104,7 +104,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const validator = new UploadValidator(planServer.context, planServer.plan, options.config.maxGroups);
   const neededElements = neededGaloisElements(planServer.context, planServer.plan);
   const kindModules = options.kindModules ?? [];
-  const kinds: Map<string, JobKind> = loadJobKinds(kindModules);
+  // training states and batches only where the service fine-tunes
+  const uploadKinds = options.config.training === true ? ['key', 'weights', 'request', 'state', 'batch'] : ['key', 'weights', 'request'];
+  const kinds: Map<string, JobKind> = loadJobKinds(kindModules, options.config.training === true);
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: limits.maxJsonBytes, return503OnClosing: true });
   app.log.info({ discarded: discardedUploads.map((u) => ({ id: u.id, received: u.received, total: u.total })) }, `discarded ${discardedUploads.length} half-written uploads`);
@@ -169,6 +171,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   app.get('/v1/info', async () => ({
     preset: options.config.preset,
     insecure: options.config.allowInsecureParametersForTestsOnly,
+    training: options.config.training === true,
     jobKinds: [...kinds.keys()],
     queue: options.queueUrl ? 'redis' : 'embedded',
     limits,
@@ -204,7 +207,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           type: 'object',
           required: ['kind', 'bytes', 'sha256'],
           additionalProperties: false,
-          properties: { kind: { enum: ['key', 'weights', 'request'] }, bytes: { type: 'integer', minimum: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+          properties: { kind: { enum: uploadKinds }, bytes: { type: 'integer', minimum: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
         },
       },
     },
@@ -314,8 +317,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const kind = kinds.get(body.kind);
       if (!kind) throw new ServiceError(400, 'ERR_UNKNOWN_JOB_KIND', `this service runs ${[...kinds.keys()].join(', ')} jobs, not ${body.kind}`);
       const state = contextState(tenant, contextId);
-      const missing = [!state.relinKey && 'its relinearization key', state.galoisKeysMissing > 0 && `${state.galoisKeysMissing} Galois keys`, !state.weights && 'encrypted weights'].filter((m): m is string => typeof m === 'string');
-      const scope = { missing, object: (id: string) => { const o = store.object(tenant.id, id); return o && o.contextId === contextId ? o : null; } };
+      const missing = [!state.relinKey && 'its relinearization key', state.galoisKeysMissing > 0 && `${state.galoisKeysMissing} Galois keys`].filter((m): m is string => typeof m === 'string');
+      const scope = {
+        missing,
+        weights: state.weights !== null,
+        object: (id: string) => { const o = store.object(tenant.id, id); return o && o.contextId === contextId ? o : null; },
+        job: (id: string) => { const j = store.job(tenant.id, id); return j && j.contextId === contextId ? j : null; },
+      };
       const params = kind.checkSubmission(body.params, scope);
       const job = store.createJob({ tenantId: tenant.id, contextId, kind: kind.name, params, maxAttempts: 3 }, limits.maxActiveJobsPerTenant);
       if (!job) throw tooManyJobs(`a tenant may have ${limits.maxActiveJobsPerTenant} queued or running jobs`);
@@ -343,6 +351,21 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const bytes = await blobs.read(object.id, object.sha256);
     return reply.type('application/octet-stream').header('x-cipherlm-sha256', object.sha256).send(bytes);
   });
+
+  // a fine-tuning job's step log: the batch's encrypted logits (the client computes the loss) and public timings
+  app.get(
+    '/v1/jobs/:jobId/logs/:step',
+    { schema: { params: { type: 'object', required: ['jobId', 'step'], properties: { jobId: ID, step: { type: 'integer', minimum: 0 } } } } },
+    async (request, reply) => {
+      const tenant = tenantOf(request);
+      const { jobId, step } = request.params as { jobId: string; step: number };
+      requireJob(tenant, jobId);
+      const log = store.logOf(tenant.id, jobId, step);
+      if (!log) throw notFound(`log of step ${step} of job ${jobId}`);
+      const bytes = await blobs.read(log.id, log.sha256);
+      return reply.type('application/octet-stream').header('x-cipherlm-sha256', log.sha256).send(bytes);
+    },
+  );
 
   app.get('/v1/jobs/:jobId/events', { schema: { params: idParams('jobId') } }, async (request, reply) => {
     const tenant = tenantOf(request);

@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { CipherlmError } from '../api/errors';
-import type { PrivateInferenceClient } from '../private/client';
+import type { Model } from '../model/model';
+import type { Batch, PrivateInferenceClient } from '../private/client';
+import type { OptimizerSettings } from '../private/trainer';
 
 /** An error answer of the service (its status and stable code), or a request that kept failing. */
 export class ServiceRequestError extends CipherlmError {
@@ -117,7 +119,7 @@ export class CipherlmClient {
     return new Uint8Array(await (await this.send('GET', '/v1/plan')).arrayBuffer());
   }
 
-  info(): Promise<{ preset: string; insecure: boolean; jobKinds: string[]; queue: string }> {
+  info(): Promise<{ preset: string; insecure: boolean; training: boolean; jobKinds: string[]; queue: string }> {
     return this.json('GET', '/v1/info');
   }
 
@@ -141,7 +143,7 @@ export class CipherlmClient {
    * Uploads one object in chunks and returns its object id. A chunk that fails is retried from the
    * offset the server reports, so a dropped connection resends only what did not arrive.
    */
-  async uploadObject(contextId: string, kind: 'key' | 'weights' | 'request', bytes: Uint8Array, onProgress?: (p: UploadProgress) => void): Promise<string> {
+  async uploadObject(contextId: string, kind: 'key' | 'weights' | 'request' | 'state' | 'batch', bytes: Uint8Array, onProgress?: (p: UploadProgress) => void): Promise<string> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const created = await this.json<UploadView>('POST', `/v1/contexts/${contextId}/uploads`, { json: { kind, bytes: bytes.length, sha256 }, retry: false });
     const chunk = Math.min(this.chunkBytes, created.chunkBytes);
@@ -232,16 +234,59 @@ export class CipherlmClient {
     return bytes;
   }
 
+  /** A fine-tuning job's log of one step (counted from 0), checked against its SHA-256. */
+  async trainingLog(jobId: string, step: number): Promise<Uint8Array> {
+    const response = await this.send('GET', `/v1/jobs/${jobId}/logs/${step}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (createHash('sha256').update(bytes).digest('hex') !== response.headers.get('x-cipherlm-sha256'))
+      throw new ServiceRequestError(response.status, 'ERR_CHECKSUM_MISMATCH', `job ${jobId}'s log of step ${step} arrived damaged`);
+    return bytes;
+  }
+
   /**
    * Encrypted inference of token-id sequences: encrypts, uploads, submits, follows and decrypts.
-   * Returns the logits per sequence and the finished job.
+   * With `adapters` (a completed finetune job's id) the server uses the adapters that job trained,
+   * still encrypted. Returns the logits per sequence and the finished job.
    */
-  async infer(contextId: string, client: PrivateInferenceClient, sequences: number[][], onEvent?: (job: JobView) => void): Promise<{ logits: Float64Array[]; job: JobView }> {
+  async infer(contextId: string, client: PrivateInferenceClient, sequences: number[][], onEvent?: (job: JobView) => void, options: { adapters?: string } = {}): Promise<{ logits: Float64Array[]; job: JobView }> {
     const { request, batch } = await client.encryptBatch(sequences);
     const requestId = await this.uploadObject(contextId, 'request', request);
-    const submitted = await this.submit(contextId, 'inference', { request: requestId });
+    const submitted = await this.submit(contextId, 'inference', { request: requestId, ...(options.adapters ? { adapters: options.adapters } : {}) });
     const job = await this.follow(submitted.id, onEvent);
     if (job.state !== 'completed') throw new ServiceRequestError(200, job.error?.code ?? 'ERR_JOB_FAILED', `job ${job.id} ${job.state}: ${job.error?.message ?? ''}`);
     return { logits: await client.decryptLogits(await this.result(job.id), batch), job };
+  }
+
+  /**
+   * Encrypted fine-tuning: encrypts the client's adapters and head as the initial state and each
+   * batch (token ids and labels), uploads them, runs `steps` steps (batch k mod count at step k),
+   * follows the job, reads every step's loss from its log and decrypts the trained adapters into a
+   * copy of the client's model. The trained state also stays on the server: pass the job's id as
+   * `adapters` to `infer`.
+   */
+  async finetune(
+    contextId: string,
+    client: PrivateInferenceClient,
+    options: { batches: { sequences: number[][]; labels: number[] }[]; steps: number; settings: OptimizerSettings },
+    onEvent?: (job: JobView) => void,
+  ): Promise<{ job: JobView; losses: number[]; model: Model; state: Uint8Array }> {
+    const state = await this.uploadObject(contextId, 'state', await client.encryptTrainingState(options.settings));
+    const infos: Batch[] = [];
+    const batchIds: string[] = [];
+    for (const b of options.batches) {
+      const { batch, info } = await client.encryptTrainingBatch(b.sequences, b.labels);
+      batchIds.push(await this.uploadObject(contextId, 'batch', batch));
+      infos.push(info);
+    }
+    const submitted = await this.submit(contextId, 'finetune', { state, batches: batchIds, steps: options.steps });
+    const job = await this.follow(submitted.id, onEvent);
+    if (job.state !== 'completed') throw new ServiceRequestError(200, job.error?.code ?? 'ERR_JOB_FAILED', `job ${job.id} ${job.state}: ${job.error?.message ?? ''}`);
+    const losses: number[] = [];
+    for (let step = 0; step < options.steps; step++) {
+      const k = step % options.batches.length;
+      losses.push((await client.readTrainingLog(await this.trainingLog(job.id, step), infos[k], options.batches[k].labels)).loss);
+    }
+    const trained = await this.result(job.id);
+    return { job, losses, model: (await client.decryptTrainingState(trained)).model, state: trained };
   }
 }

@@ -21,9 +21,14 @@ export interface ServiceConfig {
   allowInsecureParametersForTestsOnly: boolean;
   /** Most row groups one inference request may hold. */
   maxGroups: number;
+  /**
+   * Private fine-tuning offered (the `finetune` job kind): the plan then asks clients for the
+   * training kernels' rotation keys too. Older service.json files lack it: false.
+   */
+  training?: boolean;
 }
 
-export const DEFAULT_CONFIG: ServiceConfig = { preset: 'secure', modelFile: pretrainedFile('hefriendly'), allowInsecureParametersForTestsOnly: false, maxGroups: 8 };
+export const DEFAULT_CONFIG: ServiceConfig = { preset: 'secure', modelFile: pretrainedFile('hefriendly'), allowInsecureParametersForTestsOnly: false, maxGroups: 8, training: true };
 
 const configFile = (dataDir: string) => path.join(dataDir, 'service.json');
 export const databaseFile = (dataDir: string) => path.join(dataDir, 'cipherlm.sqlite');
@@ -52,5 +57,12 @@ export function loadBaseModel(config: ServiceConfig): Model {
 
 /** A private-inference server for the configuration: holds no client keys until they are given. */
 export function createInferenceServer(config: ServiceConfig, model: Model, threads: number): Promise<PrivateInferenceServer> {
-  return PrivateInferenceServer.create({ model, preset: presetOf(config), threads, maxGroups: config.maxGroups, allowInsecureParametersForTestsOnly: config.allowInsecureParametersForTestsOnly });
+  return PrivateInferenceServer.create({
+    model,
+    preset: presetOf(config),
+    threads,
+    maxGroups: config.maxGroups,
+    allowInsecureParametersForTestsOnly: config.allowInsecureParametersForTestsOnly,
+    training: config.training === true,
+  });
 }

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const data = workerData as ThreadData;
   const config = readConfig(data.dataDir);
   const store = new Store(databaseFile(data.dataDir));
-  const runner = new JobRunner(store, await BlobStore.open(data.dataDir), config, loadBaseModel(config), loadJobKinds(data.kindModules), data.engineThreads);
+  const runner = new JobRunner(store, await BlobStore.open(data.dataDir), config, loadBaseModel(config), loadJobKinds(data.kindModules, config.training === true), data.engineThreads);
   parentPort!.on('message', (jobId: string) => {
     runner.run(jobId).then(
       () => parentPort!.postMessage({ jobId } satisfies ThreadReply),

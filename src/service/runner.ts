@@ -72,10 +72,13 @@ export class JobRunner {
           const found = this.store.latestCheckpoint(job.id);
           return found ? { step: found.step, bytes: await this.read(job, found.objectId) } : null;
         },
-        save: async (step, bytes) => {
-          const id = newId('obj');
-          const sha256 = await this.blobs.write(id, bytes);
-          this.store.saveCheckpoint(job.id, step, { id, tenantId: job.tenantId, contextId: job.contextId, kind: 'checkpoint', bytes: bytes.length, sha256, meta: { job: job.id, step } });
+        save: async (step, bytes, log) => {
+          const stored = async (kind: 'checkpoint' | 'log', data: Uint8Array) => {
+            const id = newId('obj');
+            const sha256 = await this.blobs.write(id, data);
+            return { id, tenantId: job.tenantId, contextId: job.contextId, kind, bytes: data.length, sha256, meta: { job: job.id, step } };
+          };
+          this.store.saveCheckpoint(job.id, step, await stored('checkpoint', bytes), log && (await stored('log', log)));
         },
       },
     };

@@ -7,8 +7,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 
-export type ObjectKind = 'key' | 'weights' | 'request' | 'result' | 'checkpoint';
-export type UploadKind = 'key' | 'weights' | 'request';
+export type ObjectKind = 'key' | 'weights' | 'request' | 'state' | 'batch' | 'result' | 'checkpoint' | 'log';
+export type UploadKind = 'key' | 'weights' | 'request' | 'state' | 'batch';
 export type UploadState = 'open' | 'complete' | 'discarded';
 export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
 
@@ -297,9 +297,11 @@ export class Store {
 
   // checkpoints of resumable jobs
 
-  saveCheckpoint(jobId: string, step: number, object: Omit<StoredObject, 'createdAt'>): void {
+  /** The state after `step`, and that step's log when there is one (both or neither). */
+  saveCheckpoint(jobId: string, step: number, object: Omit<StoredObject, 'createdAt'>, log?: Omit<StoredObject, 'createdAt'>): void {
     this.db.transaction(() => {
       this.insertObject(object);
+      if (log) this.insertObject(log);
       this.db.prepare('INSERT INTO checkpoints (job_id, step, object_id) VALUES (?, ?, ?)').run(jobId, step, object.id);
     })();
   }
@@ -307,6 +309,14 @@ export class Store {
   latestCheckpoint(jobId: string): { step: number; objectId: string } | null {
     const r = this.db.prepare('SELECT step, object_id FROM checkpoints WHERE job_id = ? ORDER BY step DESC LIMIT 1').get(jobId) as { step: number; object_id: string } | undefined;
     return r ? { step: r.step, objectId: r.object_id } : null;
+  }
+
+  /** The log a job's `step` left (the last, should an interrupted attempt have run it before), or null. */
+  logOf(tenantId: string, jobId: string, step: number): StoredObject | null {
+    const r = this.db
+      .prepare("SELECT * FROM objects WHERE tenant_id = ? AND kind = 'log' AND json_extract(meta, '$.job') = ? AND json_extract(meta, '$.step') = ? ORDER BY seq DESC LIMIT 1")
+      .get(tenantId, jobId, step) as Row | undefined;
+    return r ? toObject(r) : null;
   }
 
   objectById(id: string): StoredObject | null {

@@ -10,7 +10,8 @@ import { DeserializationError, InvalidArgumentError, LevelMismatchError, ScaleMi
 import { GaloisKeys, RelinKey } from '../api/keys';
 import type { PrivateInferencePlan } from '../private/plan';
 import { decodeMessage, type Message } from '../private/protocol';
-import type { KeyHeader, RequestHeader, WeightsHeader } from '../private/server';
+import type { BatchHeader, KeyHeader, RequestHeader, StateHeader, WeightsHeader } from '../private/server';
+import type { OptimizerSettings } from '../private/trainer';
 import type { UploadKind } from './store';
 
 /** The Galois elements a context must upload keys for (the client makes exactly these). */
@@ -33,6 +34,8 @@ export class UploadValidator {
   validate(kind: UploadKind, bytes: Uint8Array): Record<string, unknown> {
     if (kind === 'key') return this.key(bytes);
     if (kind === 'weights') return this.weights(bytes);
+    if (kind === 'state') return this.state(bytes);
+    if (kind === 'batch') return this.batch(bytes);
     return this.request(bytes);
   }
 
@@ -75,6 +78,46 @@ export class UploadValidator {
       throw new InvalidArgumentError('request entries must be each group\'s embeddings and key mask, in order', 'ERR_INVALID_ARGUMENT');
     this.freshCiphertexts(message);
     return { groups };
+  }
+
+  /** An initial training state (client.encryptTrainingState()): the plan's parameters and optimizer width, sane settings, fresh ciphertexts. */
+  private state(bytes: Uint8Array): Record<string, unknown> {
+    const training = this.plan.training;
+    if (!training) throw new InvalidArgumentError('this service does not fine-tune', 'ERR_INVALID_ARGUMENT');
+    const message = decodeMessage<StateHeader>(bytes, 'state');
+    const { step, parameters, optimizerWidth, settings } = message.header;
+    if (parameters !== training.parameters || optimizerWidth !== training.optimizerWidth)
+      throw new InvalidArgumentError(`a state of ${parameters} parameters in ${optimizerWidth} packed ciphertexts; the plan says ${training.parameters} in ${training.optimizerWidth}`, 'ERR_INVALID_ARGUMENT');
+    if (!Number.isInteger(step) || step < 0) throw new InvalidArgumentError("the state's step must be a non-negative integer", 'ERR_INVALID_ARGUMENT');
+    const s = settings as OptimizerSettings | undefined;
+    const within = (x: unknown, lo: number, hi: number) => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
+    if (!s || !within(s.lr, 0, 1) || !within(s.beta1, 0, 1) || !within(s.beta2, 0, 1) || !within(s.eps, 1e-12, 1) || !within(s.weightDecay, 0, 1) || !Number.isInteger(s.batch) || s.batch < 1)
+      throw new InvalidArgumentError('invalid optimizer settings', 'ERR_INVALID_ARGUMENT');
+    const names = [...Array.from({ length: parameters }, (_, i) => `param${i}`), ...['m', 'v'].flatMap((m) => Array.from({ length: optimizerWidth }, (_, c) => `${m}${c}`))];
+    this.names(message, names, 'state entries must be the parameters, then the first and second moments, in order');
+    this.freshCiphertexts(message);
+    return { step, settings: s };
+  }
+
+  /** A training batch (client.encryptTrainingBatch()): each group's embeddings and key mask, one label mask per class, the real-sequence mask. */
+  private batch(bytes: Uint8Array): Record<string, unknown> {
+    if (!this.plan.training) throw new InvalidArgumentError('this service does not fine-tune', 'ERR_INVALID_ARGUMENT');
+    const message = decodeMessage<BatchHeader>(bytes, 'batch');
+    const { groups } = message.header;
+    if (!Number.isInteger(groups) || groups < 1 || groups > this.maxGroups)
+      throw new InvalidArgumentError(`a batch holds 1 to ${this.maxGroups} row groups, got ${groups}`, 'ERR_INVALID_ARGUMENT');
+    const names = [
+      ...Array.from({ length: groups }, (_, g) => [`group${g}.embeddings`, `group${g}.keyMask`]).flat(),
+      ...Array.from({ length: this.plan.model.numLabels }, (_, c) => `label${c}`),
+      'real',
+    ];
+    this.names(message, names, "batch entries must be each group's embeddings and key mask, the label masks and the real-sequence mask, in order");
+    this.freshCiphertexts(message);
+    return { groups };
+  }
+
+  private names(message: Message<unknown>, names: string[], what: string): void {
+    if (message.entries.length !== names.length || message.entries.some((e, i) => e.name !== names[i])) throw new InvalidArgumentError(what, 'ERR_INVALID_ARGUMENT');
   }
 
   private only(message: Message<unknown>, name: string): Uint8Array {

@@ -1,7 +1,8 @@
 /**
  * Resumable jobs through the job runner and its checkpoint store, with the `finetune` job kind's
  * wiring (finetuneJobKind) and a deterministic stand-in trainer whose state is a hash chain over
- * the batches it saw. It stands in for the encrypted training loop only to show the job system:
+ * the batches it saw: a quick check of the job system alone (finetune.test.ts runs the encrypted
+ * trainer itself through the service, killed and resumed):
  * a run cut off mid-way (its runner abandoned as in kill -9) resumes from the last saved step and
  * ends with the state of an uninterrupted run; a stale attempt cannot store a result.
  */
@@ -34,13 +35,13 @@ afterAll(() => {
 /** Hash-chain "training": state_k = SHA-256(state_{k-1} | batch_k). `stallAt` never finishes that step. */
 function chainTrainer(log: number[], stallAt?: number): FineTuneRunner {
   return {
-    async train({ steps, batch, resume, checkpoint, onProgress }) {
-      let state = resume ? Buffer.from(resume.state) : Buffer.alloc(32);
+    async train({ steps, initialState, batch, resume, checkpoint, onProgress }) {
+      let state = resume ? Buffer.from(resume.state) : Buffer.from(await initialState());
       for (let step = resume ? resume.step + 1 : 0; step < steps; step++) {
         if (step === stallAt) await new Promise(() => {});
         log.push(step);
         state = createHash('sha256').update(state).update(await batch(step)).digest();
-        await checkpoint(step, state);
+        await checkpoint(step, state, Buffer.from(`log ${step}`));
         onProgress({ step, steps });
       }
       return state;
@@ -51,14 +52,15 @@ function chainTrainer(log: number[], stallAt?: number): FineTuneRunner {
 async function submit(kind: JobKind): Promise<string> {
   const { tenant } = store.createTenant(`t${Math.random()}`);
   const contextId = store.createContext(tenant.id);
-  const batches: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const id = `obj_${sha256(Buffer.from(`${contextId}${i}`)).slice(0, 24)}`;
-    const bytes = Buffer.from(`batch ${i}`);
-    store.insertObject({ id, tenantId: tenant.id, contextId, kind: 'request', bytes: bytes.length, sha256: await blobs.write(id, bytes), meta: {} });
-    batches.push(id);
-  }
-  const params = kind.checkSubmission({ steps: STEPS, batches }, { missing: [], object: (id) => store.object(tenant.id, id) });
+  const stored = async (kind: 'state' | 'batch', i: number) => {
+    const id = `obj_${sha256(Buffer.from(`${contextId}${kind}${i}`)).slice(0, 24)}`;
+    const bytes = Buffer.from(`${kind} ${i}`);
+    store.insertObject({ id, tenantId: tenant.id, contextId, kind, bytes: bytes.length, sha256: await blobs.write(id, bytes), meta: {} });
+    return id;
+  };
+  const state = await stored('state', 0);
+  const batches = [await stored('batch', 0), await stored('batch', 1), await stored('batch', 2)];
+  const params = kind.checkSubmission({ steps: STEPS, state, batches }, { missing: [], weights: false, object: (id) => store.object(tenant.id, id), job: () => null });
   return store.createJob({ tenantId: tenant.id, contextId, kind: kind.name, params, maxAttempts: 3 }, 10)!.id;
 }
 
@@ -89,6 +91,10 @@ it('a cut-off fine-tuning job resumes after its last saved step and ends where a
   expect(secondLog).toEqual([4, 5]);
   expect(store.jobById(cut)).toMatchObject({ state: 'completed', attempt: 2 });
   expect(await resultOf(cut)).toBe(await resultOf(straight));
+  // every step's log is kept, once per finished step
+  const tenantId = store.jobById(cut)!.tenantId;
+  for (let step = 0; step < STEPS; step++) expect(Buffer.from(await blobs.read(store.logOf(tenantId, cut, step)!.id, store.logOf(tenantId, cut, step)!.sha256)).toString()).toBe(`log ${step}`);
+  expect(store.logOf(tenantId, cut, STEPS)).toBeNull();
 });
 
 it('only the attempt that owns a job stores its result', async () => {
