@@ -12,8 +12,11 @@ import { Writable } from 'node:stream';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { CipherlmError } from '../api/errors';
-import { loadCheckpoint } from '../model/checkpoint';
-import { getTokenizer, WEIGHTS } from '../model/setup';
+import { loadTask } from '../data/datasets';
+import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
+import { ADAMW_HE } from '../model/optim';
+import { mulberry32, shuffleInPlace } from '../model/rng';
+import { encodeSplit, getTokenizer, WEIGHTS, type TaskName } from '../model/setup';
 import { PrivateInferenceClient } from '../private/client';
 import { startService, DEFAULT_LIMITS } from '../service/app';
 import { CipherlmClient, type JobView } from '../service/client';
@@ -134,6 +137,7 @@ program
   .addOption(new Option('--preset <name>', 'pipeline preset').choices(['secure', 'test']).default(DEFAULT_CONFIG.preset))
   .option('--allow-insecure-test-preset', 'allow the insecure test preset (tests and demos only)')
   .option('--model <file>', 'public base model checkpoint', DEFAULT_CONFIG.modelFile)
+  .option('--no-training', 'offer inference only (smaller evaluation keys; no finetune jobs)')
   .option('--queue <url>', 'redis://host:port: hand jobs to `cipherlm worker` processes')
   .option('--concurrency <n>', 'jobs run at once (embedded queue)', int, 1)
   .option('--engine-threads <n>', 'engine threads per job', int, 2)
@@ -146,7 +150,7 @@ program
   .option('--token-file <file>', "write the new tenant's token here (else it is printed)")
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
-    const config = { preset: o.preset, modelFile: path.resolve(o.model), allowInsecureParametersForTestsOnly: o.allowInsecureTestPreset === true, maxGroups: o.maxGroups };
+    const config = { preset: o.preset, modelFile: path.resolve(o.model), allowInsecureParametersForTestsOnly: o.allowInsecureTestPreset === true, maxGroups: o.maxGroups, training: o.training !== false };
     const service = await startService({
       dataDir: o.data,
       config,
@@ -211,7 +215,8 @@ clientCommand(program.command('keys').description('client keys').command('create
 
 clientCommand(program.command('infer').description('classify texts under encryption (makes keys first if the keystore does not exist)'))
   .requiredOption('--text <text>', 'a text to classify (repeatable)', collect, [])
-  .action(async (o: ClientFlags & { text: string[] }) => {
+  .option('--adapters <job>', 'use the encrypted adapters and head a finetune job trained')
+  .action(async (o: ClientFlags & { text: string[]; adapters?: string }) => {
     const keystore = fs.existsSync(o.keystore) ? await readKeystore(o.keystore, await passphrase()) : await createKeys(o);
     const http = httpClient(o, keystore.public.server);
     const model = clientModel(keystore.public.modelFile);
@@ -226,19 +231,47 @@ clientCommand(program.command('infer').description('classify texts under encrypt
         progress.setTotal(p.stagesTotal);
         progress.update(p.stagesDone ?? 0, { detail: `${j.state}${p.eta ? `, ~${Math.round(p.eta)} s left` : ''}` });
       } else progress.update(0, { detail: j.state });
-    });
+    }, { adapters: o.adapters });
     progress.stop();
     o.text.forEach((text, i) => process.stdout.write(`${JSON.stringify({ text, logits: [...logits[i]], predicted: logits[i].indexOf(Math.max(...logits[i])), job: job.id })}\n`));
   });
 
-clientCommand(program.command('finetune').description('fine-tune your adapters under encryption on a task\'s training set'))
+clientCommand(program.command('finetune').description("fine-tune your adapters and head under encryption on a task's training set"))
   .addOption(new Option('--task <task>', 'task').choices(['spam', 'genre']).makeOptionMandatory())
-  .requiredOption('--steps <n>', 'training steps', int)
-  .action(async (o: ClientFlags & { task: string; steps: number }) => {
-    const info = await httpClient(o).info();
-    if (!info.jobKinds.includes('finetune'))
-      throw new CipherlmError(`the service at ${o.server} runs ${info.jobKinds.join(', ')} jobs: encrypted fine-tuning needs the training loop (issue 12), which this version does not have`, 'ERR_JOB_KIND_UNAVAILABLE');
-    throw new CipherlmError('this client cannot yet encrypt training batches (their format comes with the training loop, issue 12)', 'ERR_JOB_KIND_UNAVAILABLE');
+  .requiredOption('--steps <n>', 'training steps (one batch each)', int)
+  .option('--batch <n>', 'sequences per batch', int, 4)
+  .option('--lr <x>', 'learning rate', Number, 1e-2)
+  .option('--seed <n>', 'which training examples, in which order', int, 17)
+  .option('--out <file>', 'write the decrypted trained model (a checkpoint) here')
+  .action(async (o: ClientFlags & { task: TaskName; steps: number; batch: number; lr: number; seed: number; out?: string }) => {
+    const keystore = fs.existsSync(o.keystore) ? await readKeystore(o.keystore, await passphrase()) : await createKeys(o);
+    const http = httpClient(o, keystore.public.server);
+    const info = await http.info();
+    if (!info.jobKinds.includes('finetune')) throw new CipherlmError(`the service runs ${info.jobKinds.join(', ')} jobs, not finetune (start it with fine-tuning on)`, 'ERR_JOB_KIND_UNAVAILABLE');
+    const { model } = loadCheckpoint(keystore.public.modelFile);
+    model.setMode('lora');
+    const client = PrivateInferenceClient.create(await http.plan(), model, { threads: o.threads, allowInsecureParametersForTestsOnly: o.allowInsecureTestPreset === true, secretKey: keystore.secretKey });
+    // as the plaintext trainer orders them: the training set shuffled with the seed, consecutive batches
+    const train = encodeSplit(getTokenizer(), loadTask(o.task).train, model.cfg.maxLen);
+    const order = shuffleInPlace([...train.keys()], mulberry32(o.seed * 7919));
+    const batches = Array.from({ length: o.steps }, (_, step) => {
+      const examples = order.slice(step * o.batch, (step + 1) * o.batch).map((i) => train[i]);
+      return { sequences: examples.map((e) => e.ids), labels: examples.map((e) => e.label) };
+    });
+    const progress = bar('fine-tuning');
+    progress.start(o.steps, 0, { detail: 'uploading' });
+    const result = await http.finetune(keystore.public.contextId, client, { batches, steps: o.steps, settings: { ...ADAMW_HE, lr: o.lr, batch: o.batch } }, (j) => {
+      const p = j.progress as { step?: number; stagesDone?: number; stagesTotal?: number } | null;
+      progress.update(p?.step ?? 0, { detail: `${j.state}${p?.stagesTotal ? `, step ${(p.step ?? 0) + 1}: ${p.stagesDone}/${p.stagesTotal} stages` : ''}` });
+    });
+    progress.update(o.steps, { detail: 'done' });
+    progress.stop();
+    result.losses.forEach((loss, step) => process.stdout.write(`${JSON.stringify({ step: step + 1, loss })}\n`));
+    if (o.out) {
+      saveCheckpoint(o.out, result.model);
+      process.stderr.write(`decrypted adapters and head written to ${o.out}\n`);
+    }
+    process.stderr.write(`job ${result.job.id}: its encrypted adapters stay on the server (cipherlm infer --adapters ${result.job.id})\n`);
   });
 
 clientCommand(program.command('jobs').description('list your jobs'))
