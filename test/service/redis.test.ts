@@ -4,7 +4,7 @@
  * killed with SIGKILL mid-job; the other takes it over when its lock expires and finishes it, and
  * the client decrypts the logits of the plaintext model.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -21,6 +21,9 @@ const redisPort = portFor(23000);
 const queue = `redis://127.0.0.1:${redisPort}`;
 let redis: ChildProcess | null = null;
 const processes: CliProcess[] = [];
+// .ci/run installs the Debian package; where there is none (macOS, Windows runners) this test is skipped
+const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
+if (!haveRedis) console.warn('redis.test.ts: no redis-server on PATH, the BullMQ scale-out test is skipped');
 
 afterAll(async () => {
   for (const p of processes) await p.stop();
@@ -28,7 +31,7 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-it('kill -9 of the worker running a job: the other worker finishes it', async () => {
+it.skipIf(!haveRedis)('kill -9 of the worker running a job: the other worker finishes it', async () => {
   redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   await waitFor('redis-server', () => new Promise<true | undefined>((resolve) => {
     const probe = net.connect(redisPort, '127.0.0.1', () => { probe.end(); resolve(true); });
