@@ -20,9 +20,10 @@ import { mulberry32 } from '../../src/model/rng';
 import { PrivateInferenceClient, type Batch } from '../../src/private/client';
 import { parameterSlots } from '../../src/private/trainer';
 import { CipherlmClient, ServiceRequestError } from '../../src/service/client';
-import { OPT_IN, portFor, startServer, tempDir, waitFor, type CliProcess } from './helpers';
+import { leftOutOfQuickSuite, OPT_IN, portFor, startServer, tempDir, waitFor, type CliProcess } from './helpers';
 
-const dataDir = tempDir('finetune');
+const skipped = leftOutOfQuickSuite('finetune.test.ts');
+const dataDir = skipped ? '' : tempDir('finetune');
 const port = portFor(24000);
 let server: CliProcess | null = null;
 const LR = 1e-2;
@@ -33,7 +34,7 @@ const CONFIG: ModelConfig = { vocab: 40, dim: 64, heads: 2, layers: 1, ffn: 64, 
 
 afterAll(async () => {
   await server?.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** The plaintext trainer's AdamW-HE steps on the same batches (polynomial loss softmax and 1/sqrt). */
@@ -71,7 +72,7 @@ function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
-it('kill -9 mid-step: the job resumes after its last finished step and matches the plaintext trainer; nothing stored holds the secret key', async () => {
+it.skipIf(skipped)('kill -9 mid-step: the job resumes after its last finished step and matches the plaintext trainer; nothing stored holds the secret key', async () => {
   const modelFile = path.join(dataDir, 'base.ckpt');
   saveCheckpoint(modelFile, new Model(CONFIG, 3));
   const serverArgs = ['--model', modelFile];
@@ -148,7 +149,7 @@ it('kill -9 mid-step: the job resumes after its last finished step and matches t
 // Fails on main as of this writing: PrivateInferenceServer.inferTrained after two steps throws
 // ERR_LEVEL_MISMATCH "encrypted diagonal below the input's level" (as test/private/training.test.ts's
 // kill-and-resume case does); the fix belongs to src/private, not to the service.
-it('the trained adapters stay on the server, encrypted, and serve inference', async () => {
+it.skipIf(skipped)('the trained adapters stay on the server, encrypted, and serve inference', async () => {
   if (!trainedRun) throw new Error('the fine-tuning case did not finish');
   const { http, client, contextId, jobId, requestId, requestInfo, sentences, plain } = trainedRun;
   const inference = await http.follow((await http.submit(contextId, 'inference', { request: requestId, adapters: jobId })).id);
