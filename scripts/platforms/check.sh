@@ -79,9 +79,10 @@ x64_prebuild() {
 # test/private/pipeline.test.ts and training.test.ts, are end-to-end private inference and
 # fine-tuning (2.5 and 8 minutes on the default build, about three times that on the portable one),
 # composed of the fused kernels whose own tests (test/private/kernels.test.ts,
-# training-kernels.test.ts) do run here.
+# training-kernels.test.ts) do run here. The service's tests (test/service/: HTTP, SQLite, queues and
+# processes around that same pipeline, with a 30 s load test) exercise no engine code of their own.
 portable_skipped=(
-  test/private/pipeline.test.ts test/private/training.test.ts
+  test/private/pipeline.test.ts test/private/training.test.ts 'test/service/**'
   test/model/checkpoint.test.ts test/model/data.test.ts test/model/gradients.test.ts
   test/model/opcounts.test.ts test/model/optim.test.ts test/model/poly.test.ts
   test/layers.test.ts test/portability.test.ts test/package.test.ts

@@ -10,7 +10,7 @@ import { CkksContext } from '../api/context';
 import { CkksEncoder } from '../api/encoder';
 import { Decryptor, Encryptor } from '../api/encryptor';
 import { InvalidArgumentError, OutOfRangeError, ParameterMismatchError } from '../api/errors';
-import { KeyGenerator } from '../api/keys';
+import { KeyGenerator, SecretKey } from '../api/keys';
 import { PAD } from '../data/bpe';
 import { describeModel, type ModelDescription } from '../model/description';
 import type { Model } from '../model/model';
@@ -26,6 +26,8 @@ import { clientWeightVectors, publicDigest, readTrainable, trainableVectors, wei
 export interface ClientOptions {
   threads?: number;
   allowInsecureParametersForTestsOnly?: boolean;
+  /** A secret key saved by exportSecretKey() (a keystore), instead of a fresh one. */
+  secretKey?: Uint8Array;
 }
 
 /** What the client remembers of a request to read its response. */
@@ -71,10 +73,17 @@ export class PrivateInferenceClient {
       threads: options.threads ?? 1,
       allowInsecureParametersForTestsOnly: options.allowInsecureParametersForTestsOnly === true,
     });
-    const keys = new KeyGenerator(context, { hammingWeight: plan.preset.hammingWeight });
+    const keys = options.secretKey ? new KeyGenerator(context, SecretKey.load(context, options.secretKey)) : new KeyGenerator(context, { hammingWeight: plan.preset.hammingWeight });
+    if (keys.secretKey.hammingWeight !== plan.preset.hammingWeight)
+      throw new ParameterMismatchError(`the secret key has Hamming weight ${keys.secretKey.hammingWeight}; the plan needs ${plan.preset.hammingWeight}`, 'ERR_PARAMETER_MISMATCH');
     const layout = layoutFor(context.ringDegree / 2, desc);
     if (layout.sequences !== plan.layout.sequences) throw new ParameterMismatchError('the plan\'s layout differs from this model\'s', 'ERR_PARAMETER_MISMATCH');
     return new PrivateInferenceClient(plan, model, desc, context, keys, layout);
+  }
+
+  /** The secret key's bytes, for the client's own encrypted keystore: never give them to a server. */
+  exportSecretKey(): Uint8Array {
+    return this.keys.secretKey.save();
   }
 
   /** Sequences per row group (one ciphertext each). */

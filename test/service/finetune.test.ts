@@ -1,0 +1,163 @@
+/**
+ * Private fine-tuning through the service, on the encrypted trainer of src/private: `cipherlm serve`
+ * on loopback (test preset, a one-layer public base model so that a step takes a minute or two),
+ * a CipherlmClient that uploads the encrypted initial state and two encrypted batches and submits a
+ * two-step `finetune` job. The server is killed with SIGKILL in the middle of step 2; restarted, it
+ * resumes after step 1 from the job's last encrypted checkpoint. Both steps' losses (from the step
+ * logs, within 1e-3) and the decrypted adapters (within 2e-3 of each matrix's largest value) match
+ * the plaintext trainer on the same batches, as test/private/training.test.ts requires of the
+ * in-process pipeline on its batches of 8, and an inference job with the
+ * trained adapters, which the client never uploads, decrypts to the trained model's logits. Nothing
+ * the server stored holds the client's secret key.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint';
+import { Model, type ModelConfig } from '../../src/model/model';
+import { ADAMW_HE, AdamW } from '../../src/model/optim';
+import { mulberry32 } from '../../src/model/rng';
+import { PrivateInferenceClient, type Batch } from '../../src/private/client';
+import { parameterSlots } from '../../src/private/trainer';
+import { CipherlmClient, ServiceRequestError } from '../../src/service/client';
+import { leftOutOfQuickSuite, OPT_IN, portFor, startServer, tempDir, waitFor, type CliProcess } from './helpers';
+
+const skipped = leftOutOfQuickSuite('finetune.test.ts');
+const dataDir = skipped ? '' : tempDir('finetune');
+const port = portFor(24000);
+let server: CliProcess | null = null;
+const LR = 1e-2;
+/** What the second case takes from the first: the trained job, its request, the client and the plaintext-trained model. */
+let trainedRun: { http: CipherlmClient; client: PrivateInferenceClient; contextId: string; jobId: string; requestId: string; requestInfo: Batch; sentences: number[][]; plain: Model } | null = null;
+// one layer, 16 tokens: four sequences per row group at N = 8192, so a batch of 4 is one group
+const CONFIG: ModelConfig = { vocab: 40, dim: 64, heads: 2, layers: 1, ffn: 64, maxLen: 16, variant: 'hefriendly', numLabels: 2, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 };
+
+afterAll(async () => {
+  await server?.stop();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** The plaintext trainer's AdamW-HE steps on the same batches (polynomial loss softmax and 1/sqrt). */
+function plaintextSteps(model: Model, batches: { ids: number[]; label: number }[][]): number[] {
+  model.setMode('lora');
+  model.cfg.approxLossSoftmax = true;
+  const optimizer = new AdamW({ ...ADAMW_HE, lr: LR, approxInvSqrt: true });
+  return batches.map((batch) => {
+    model.zeroGrad();
+    let loss = 0;
+    for (const e of batch) loss += model.classify(e.ids, e.label, true).loss / batch.length;
+    optimizer.step(model, batch.length);
+    return loss;
+  });
+}
+
+/** Largest difference of every trained matrix, relative to the matrix's largest plaintext value. */
+function largestRelativeDifference(a: Model, b: Model): number {
+  let worst = 0;
+  for (const name of new Set(parameterSlots(a.desc, a.cfg.loraRank).map((s) => s.param))) {
+    const [x, y] = [a.p(name).data, b.p(name).data];
+    let diff = 0;
+    let largest = 0;
+    for (let i = 0; i < x.length; i++) {
+      diff = Math.max(diff, Math.abs(x[i] - y[i]));
+      largest = Math.max(largest, Math.abs(y[i]));
+    }
+    worst = Math.max(worst, diff / largest);
+  }
+  return worst;
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+it.skipIf(skipped)('kill -9 mid-step: the job resumes after its last finished step and matches the plaintext trainer; nothing stored holds the secret key', async () => {
+  const modelFile = path.join(dataDir, 'base.ckpt');
+  saveCheckpoint(modelFile, new Model(CONFIG, 3));
+  const serverArgs = ['--model', modelFile];
+  server = await startServer(dataDir, port, serverArgs);
+  const http = new CipherlmClient({ baseUrl: `http://127.0.0.1:${port}`, token: fs.readFileSync(path.join(dataDir, 'alice.token'), 'utf8').trim() });
+  expect(await http.info()).toMatchObject({ training: true, jobKinds: ['inference', 'finetune'] });
+  const clientModel = loadCheckpoint(modelFile).model;
+  clientModel.setMode('lora');
+  const client = PrivateInferenceClient.create(await http.plan(), clientModel, { threads: 2, ...OPT_IN });
+  const contextId = await http.createContext();
+  await http.registerContext(contextId, client);
+
+  const rng = mulberry32(5);
+  const batches = [0, 1].map(() => Array.from({ length: 4 }, () => ({ ids: [2, ...Array.from({ length: 3 + Math.floor(rng() * 10) }, () => 5 + Math.floor(rng() * 30)), 3], label: rng() < 0.5 ? 0 : 1 })));
+  const state = await http.uploadObject(contextId, 'state', await client.encryptTrainingState({ ...ADAMW_HE, lr: LR, batch: 4 }));
+  const infos = [];
+  const batchIds = [];
+  for (const batch of batches) {
+    const { batch: bytes, info } = await client.encryptTrainingBatch(batch.map((e) => e.ids), batch.map((e) => e.label));
+    batchIds.push(await http.uploadObject(contextId, 'batch', bytes));
+    infos.push(info);
+  }
+  // objects of the wrong kind, and adapters of a job that has not finished, are refused at submission
+  await expect(http.submit(contextId, 'finetune', { state: batchIds[0], batches: batchIds, steps: 2 })).rejects.toMatchObject({ status: 400, code: 'ERR_WRONG_OBJECT_KIND' });
+  await expect(http.submit(contextId, 'finetune', { state, batches: [state], steps: 2 })).rejects.toMatchObject({ status: 400, code: 'ERR_WRONG_OBJECT_KIND' });
+  const job = await http.submit(contextId, 'finetune', { state, batches: batchIds, steps: 2 });
+  const sentences = batches[0].slice(0, 3).map((e) => e.ids);
+  const { request, batch: requestInfo } = await client.encryptBatch(sentences);
+  const requestId = await http.uploadObject(contextId, 'request', request);
+  const refused = (params: Record<string, unknown>) => http.submit(contextId, 'inference', params).then(() => null, (e: unknown) => e);
+  expect(await refused({ request: requestId, adapters: job.id })).toMatchObject({ status: 409, code: 'ERR_JOB_NOT_COMPLETED' });
+  expect(await refused({ request: requestId, adapters: 'job_000000000000000000000000' })).toMatchObject({ status: 400, code: 'ERR_UNKNOWN_JOB' });
+  expect(await refused({ request: requestId, adapters: 7 })).toBeInstanceOf(ServiceRequestError);
+
+  const running = await waitFor('the job a few stages into step 2', async () => {
+    const view = await http.job(job.id);
+    if (view.state === 'failed') throw new Error(JSON.stringify(view.error));
+    const p = view.progress as { step?: number; stagesDone?: number } | null;
+    return view.state === 'running' && p?.step === 1 && (p.stagesDone ?? 0) >= 3 ? view : undefined;
+  }, 900_000, 500);
+  expect(running.attempt).toBe(1);
+  await server.crash();
+
+  server = await startServer(dataDir, port, serverArgs);
+  const done = await http.follow(job.id);
+  expect(done, JSON.stringify(done.error)).toMatchObject({ state: 'completed', attempt: 2 });
+  expect(done.progress).toMatchObject({ resumedFrom: 0 }); // step 1 was not run again
+
+  // both steps' losses, and the trained adapters and head, against the plaintext trainer
+  const plain = loadCheckpoint(modelFile).model;
+  const plainLosses = plaintextSteps(plain, batches);
+  for (const [step, batch] of batches.entries()) {
+    const log = await client.readTrainingLog(await http.trainingLog(job.id, step), infos[step], batch.map((e) => e.label));
+    expect(log.step).toBe(step + 1);
+    expect(Math.abs(log.loss - plainLosses[step]), `loss of step ${step + 1}`).toBeLessThan(1e-3);
+  }
+  const { model: trained, step } = await client.decryptTrainingState(await http.result(job.id));
+  expect(step).toBe(2);
+  // 1.4e-3 measured on these batches of 4 (training.test.ts's 1e-3 is for its batches of 8); the
+  // service adds no error of its own: states and batches travel as exact bytes
+  expect(largestRelativeDifference(trained, plain)).toBeLessThan(2e-3);
+
+  // the server never had the secret key: no stored byte (blobs, uploads, database) holds any piece of it
+  const secret = Buffer.from(client.exportSecretKey());
+  const pieces = [1, 2, 3, 4].map((q) => secret.subarray(Math.floor((q * secret.length) / 5), Math.floor((q * secret.length) / 5) + 64));
+  for (const file of filesUnder(dataDir)) {
+    if (file === modelFile) continue;
+    const bytes = fs.readFileSync(file);
+    for (const piece of pieces) expect(bytes.indexOf(piece), `${file} holds part of the secret key`).toBe(-1);
+  }
+  trainedRun = { http, client, contextId, jobId: job.id, requestId, requestInfo, sentences, plain };
+}, 1_800_000);
+
+// Fails on main as of this writing: PrivateInferenceServer.inferTrained after two steps throws
+// ERR_LEVEL_MISMATCH "encrypted diagonal below the input's level" (as test/private/training.test.ts's
+// kill-and-resume case does); the fix belongs to src/private, not to the service.
+it.skipIf(skipped)('the trained adapters stay on the server, encrypted, and serve inference', async () => {
+  if (!trainedRun) throw new Error('the fine-tuning case did not finish');
+  const { http, client, contextId, jobId, requestId, requestInfo, sentences, plain } = trainedRun;
+  const inference = await http.follow((await http.submit(contextId, 'inference', { request: requestId, adapters: jobId })).id);
+  expect(inference, JSON.stringify(inference.error)).toMatchObject({ state: 'completed' });
+  const logits = await client.decryptLogits(await http.result(inference.id), requestInfo);
+  plain.setMode('frozen');
+  sentences.forEach((ids, i) => {
+    const expected = plain.classify(ids).logits;
+    for (let c = 0; c < expected.length; c++) expect(Math.abs(logits[i][c] - expected[c]), `sentence ${i} logit ${c}`).toBeLessThan(1e-2);
+  });
+}, 600_000);
