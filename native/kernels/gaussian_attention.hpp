@@ -1,20 +1,14 @@
 // Gaussian-kernel attention on packed activations, for all heads and sequences of a ciphertext:
-//   S_ij = exp(-c |q_i - k_j|^2) with exp(x) ~ (1 + x / 2^m)^(2^m), out_i = sum_j S_ij mask_j v_j.
-// Keys are reached by cyclic token shifts delta (k_(i + delta mod tokens)), so one query row meets
-// every key of its own sequence; filler rows meet none. The kernel values of head h for shift delta
-// are packed in block heads * (delta mod d) + h of packed ciphertext delta / d (d = width / heads),
-// so the m squarings run on ceil(tokens / d) ciphertexts instead of one per shift:
-//   bases:  1 - c |q_i - k_(i+delta)|^2 / 2^m, packed; three levels. With K^(r) the shifted keys
-//           placed so that block pair b holds shift (b - r) mod d, the packed squared distances are
-//           sum_r rot((q - K^(r))^2, r heads blocks): d squarings and d - 1 rotations per packed
-//           ciphertext, no per-shift reduction over features.
+//   S_ij = exp(-c |q_i - k_j|^2) with exp(x) ~ (1 + x / 2^m)^(2^m), out_i = sum_j S_ij mask_j v_j,
+// in the packed-shift arrangement of packed_shifts.hpp:
+//   bases:  1 - c |q_i - k_(i+delta)|^2 / 2^m, packed; three levels: sum_r rot((q - K^(r))^2, r heads
+//           blocks) with K^(r) the shifted keys placed with offset -r, times sqrt(c / 2^m).
 //   (the executor squares the bases m times, bootstrapping where needed)
-//   apply:  sum_r rot(S, r heads blocks) (x) V^(r), V^(r) the masked shifted values placed alike,
-//           accumulated before a single relinearization; the key mask multiplies v first.
+//   apply:  the packed kernel times the masked values (PackedShifts::weighted_values).
 #pragma once
 #include <vector>
 
-#include "kernels/kernel_context.hpp"
+#include "kernels/packed_shifts.hpp"
 
 namespace cipherlm::kernels {
 
@@ -29,19 +23,12 @@ class GaussianAttention {
 
   static constexpr std::size_t bases_depth() { return 3; }
   // apply's output level: min(min(level(v), level(mask)) - value_depth(), min level(kernel)) - 1.
-  static constexpr std::size_t value_depth() { return 3; }
-  static std::size_t packed_count(const ActivationLayout& layout);
-  static std::vector<long long> rotation_steps(const ActivationLayout& layout);
+  static constexpr std::size_t value_depth() { return PackedShifts::value_depth(); }
+  static std::size_t packed_count(const ActivationLayout& layout) { return PackedShifts::packed_count(layout); }
+  static std::vector<long long> rotation_steps(const ActivationLayout& layout) { return PackedShifts::rotation_steps(layout); }
 
  private:
-  // x shifted cyclically by every delta < tokens within each sequence, filler rows zero: one level.
-  std::vector<Ciphertext> cyclic_shifts(const Ciphertext& x) const;
-  // The plaintext keeping block pair `pair` (blocks heads * pair + h), times value.
-  std::shared_ptr<const Plaintext> pair_mask(std::size_t pair, double value, std::size_t level) const;
-  // sum_r rot(items[r], r * heads * rows), grouped so that every rotation uses one keyed step.
-  Ciphertext rotated_sum(std::vector<Ciphertext> items) const;
-
-  std::shared_ptr<const KernelContext> kernels_;
+  PackedShifts shifts_;
   double kernel_constant_;
   std::size_t squarings_;
 };
