@@ -17,7 +17,7 @@ import { ActivationLayout } from './layout';
 import { layoutFor, makePlan, type PrivateInferencePlan } from './plan';
 import { MIN_PIPELINE_LEVELS } from './presets';
 import { decodeMessage, encodeMessage, entry, type Entry } from './protocol';
-import { publicDigest, serverMatrices, weightsOf } from './weights';
+import { adapterRank, publicDigest, serverMatrices, weightsOf } from './weights';
 
 export interface ServerOptions {
   /** The public base model (a pretrained checkpoint; its adapters and head are not used). */
@@ -88,7 +88,7 @@ export class PrivateInferenceServer {
     if (bootstrapper.outputLevel < MIN_PIPELINE_LEVELS)
       throw new InvalidArgumentError(`preset ${preset.name} leaves ${bootstrapper.outputLevel} levels after bootstrapping; the pipeline needs ${MIN_PIPELINE_LEVELS}`, 'ERR_INVALID_ARGUMENT');
     const topScale = preset.context.scale ?? 2 ** 40;
-    const plan = await makePlan(desc, preset, bootstrapper, topScale, publicDigest(desc, model), model.cfg.loraRank);
+    const plan = await makePlan(desc, preset, bootstrapper, topScale, publicDigest(desc, model), adapterRank(desc, model.cfg.loraRank));
     const layout = layoutFor(context.ringDegree / 2, desc);
     return new PrivateInferenceServer(plan, desc, model, context, bootstrapper, layout, options.maxGroups ?? 8);
   }
