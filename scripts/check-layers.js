@@ -10,6 +10,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { nativeSourceFiles } = require('./native-sources');
 
 // Each layer and the lower layers it may use, lowest first. formats sits beside ckks: it stores
 // rlwe objects and needs nothing of the CKKS encoder or evaluator.
@@ -26,18 +27,7 @@ const MAY_USE = {
 // Layers that may include Node's headers.
 const NODE_LAYERS = new Set(['addon']);
 const NODE_HEADER = /^(napi|node_api|node_api_types|js_native_api|js_native_api_types|node|uv|v8)\.h$/;
-const SOURCE = /\.(h|hh|hpp|c|cc|cpp|inc)$/;
 const INCLUDE = /^\s*#\s*include\s*([<"])([^>"]+)[>"]/;
-
-function sourceFiles(directory) {
-  const files = [];
-  for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
-    const full = path.join(directory, entry.name);
-    if (entry.isDirectory()) files.push(...sourceFiles(full));
-    else if (SOURCE.test(entry.name)) files.push(full);
-  }
-  return files;
-}
 
 function allowedText(layer) {
   return [layer, ...MAY_USE[layer]].join(', ');
@@ -47,7 +37,7 @@ function allowedText(layer) {
 function checkLayers(root) {
   const violations = [];
   let includes = 0;
-  const files = sourceFiles(root);
+  const files = nativeSourceFiles(root);
   for (const file of files) {
     const relative = path.relative(root, file).split(path.sep).join('/');
     const layer = relative.split('/')[0];

@@ -23,11 +23,19 @@ async function configuredBuildDir(): Promise<string> {
   return own;
 }
 
+// Single-configuration generators (Ninja, Makefiles) put the executable in native/tests; Visual
+// Studio's (cmake-js on Windows) in native/tests/Release.
+function engineTestsExecutable(buildDir: string): string {
+  const name = process.platform === 'win32' ? 'engine_tests.exe' : 'engine_tests';
+  const candidates = [join(buildDir, 'native', 'tests', name), join(buildDir, 'native', 'tests', 'Release', name)];
+  return candidates.find((path) => existsSync(path)) ?? candidates[0];
+}
+
 describe('engine C++ tests (native/tests)', () => {
   it('build against the engine alone and pass: NTT, CKKS and serialization round trips', async () => {
     const buildDir = await configuredBuildDir();
-    await run('cmake', ['--build', buildDir, '--target', 'engine_tests', '--parallel', '2']);
-    const { code, stdout } = await execFileAsync(join(buildDir, 'native', 'tests', 'engine_tests'), { encoding: 'utf8' }).then(
+    await run('cmake', ['--build', buildDir, '--target', 'engine_tests', '--config', 'Release', '--parallel', '2']);
+    const { code, stdout } = await execFileAsync(engineTestsExecutable(buildDir), { encoding: 'utf8' }).then(
       ({ stdout }) => ({ code: 0, stdout }),
       (error: { code?: number; stdout?: string }) => ({ code: error.code, stdout: error.stdout ?? '' }),
     );

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..');
-const prebuild = join(root, 'prebuilds', 'linux-x64', 'cipherlm.node');
+// This machine's prebuild folder, as prebuildify names it and node-gyp-build looks it up.
+const platform = `${process.platform}-${process.arch}`;
+const prebuild = join(root, 'prebuilds', platform, 'cipherlm.node');
 
 // Asynchronous, so that the test worker stays responsive to vitest during the long compile.
 const execFileAsync = promisify(execFile);
@@ -16,6 +18,7 @@ async function run(command: string, args: string[], cwd: string): Promise<string
     encoding: 'utf8',
     maxBuffer: 64 << 20,
     env: { ...process.env, npm_config_loglevel: 'error' },
+    shell: process.platform === 'win32', // npm is npm.cmd there
   });
   return stdout;
 }
@@ -27,7 +30,7 @@ async function packTarball(into: string): Promise<string> {
     source = join(into, 'source');
     const tracked = (await run('git', ['ls-files'], root)).split('\n').filter(Boolean);
     for (const file of tracked) cpSync(join(root, file), join(source, file), { recursive: true });
-    symlinkSync(join(root, 'node_modules'), join(source, 'node_modules'));
+    symlinkSync(join(root, 'node_modules'), join(source, 'node_modules'), 'junction');
     await run('npm', ['run', 'prebuildify'], source);
   }
   const name = (await run('npm', ['pack', '--pack-destination', into], source)).trim().split('\n').pop()!;
@@ -40,7 +43,7 @@ describe('npm package', () => {
     try {
       const tarball = await packTarball(work);
       const listing = await run('tar', ['-tzf', tarball], work);
-      expect(listing).toContain('package/prebuilds/linux-x64/cipherlm.node');
+      expect(listing).toContain(`package/prebuilds/${platform}/cipherlm.node`);
       expect(listing).toContain('package/dist/index.js');
       expect(listing).toContain('package/dist/index.d.ts');
       expect(listing).not.toContain('package/build/');
@@ -53,7 +56,7 @@ describe('npm package', () => {
       expect(existsSync(join(installed, 'build'))).toBe(false);
       const output = await run(process.execPath, ['example.js'], consumer);
       const report = JSON.parse(output);
-      expect(report.binary).toContain(join('prebuilds', 'linux-x64'));
+      expect(report.binary).toContain(join('prebuilds', platform));
       expect(report.maxError).toBeLessThan(1e-5);
       expect(readdirSync(installed)).not.toContain('build');
     } finally {

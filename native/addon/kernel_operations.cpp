@@ -5,6 +5,7 @@
 
 #include "addon/arguments.hpp"
 #include "addon/progress.hpp"
+#include "ckks/evaluator.hpp"
 #include "kernels/cipher_products.hpp"
 #include "kernels/comparison.hpp"
 #include "kernels/gaussian_attention.hpp"
@@ -12,7 +13,9 @@
 #include "kernels/layer_norm.hpp"
 #include "kernels/plain_matrix_product.hpp"
 #include "kernels/polynomials.hpp"
+#include "kernels/parameter_packing.hpp"
 #include "kernels/refresh.hpp"
+#include "kernels/row_gather.hpp"
 #include "kernels/softmax_attention.hpp"
 
 namespace cipherlm::addon {
@@ -125,7 +128,7 @@ void register_softmax_kernels(OperationTable& table) {
     CtPtr v = handle_argument<Ciphertext>(info, first + 2, "v");
     CtPtr mask = handle_argument<Ciphertext>(info, first + 3, "keyMask");
     auto shifts = std::make_shared<kernels::PackedShifts>(k);
-    return [shifts, weights, v, mask]() -> Finisher { return wrap_result(shifts->weighted_values(values(weights), *v, *mask)); };
+    return [shifts, weights, v, mask]() -> Finisher { return wrap_result(shifts->weigh_masked(values(weights), *v, *mask)); };
   };
   unary_kernel(table, "kernelMaxDifference", [](const Napi::CallbackInfo& info, std::size_t i) {
     CtPtr a = handle_argument<Ciphertext>(info, i, "a");
@@ -186,9 +189,12 @@ void register_kernel_operations(OperationTable& table) {
     const std::size_t width = size_argument(info, first + 1, "width", 1u << 16);
     const std::size_t tokens = size_argument(info, first + 2, "tokens", 1u << 16);
     const std::size_t heads = size_argument(info, first + 3, "heads", 1u << 16);
+    const bool training = bool_argument(info, first + 4, "training");
     const ActivationLayout layout = ActivationLayout::create(slots, width, tokens, heads);
     std::vector<long long> steps = kernels::PlainMatrixProduct::rotation_steps(layout);
-    for (long long s : kernels::GaussianAttention::rotation_steps(layout)) steps.push_back(s);
+    for (long long s : kernels::PackedShifts::rotation_steps(layout)) steps.push_back(s);
+    if (training)
+      for (long long s : kernels::parameter_packing_steps(layout)) steps.push_back(s);
     return [steps]() -> Finisher {
       return [steps](Napi::Env env) -> Napi::Value {
         Napi::Array array = Napi::Array::New(env, steps.size());
@@ -243,6 +249,25 @@ void register_kernel_operations(OperationTable& table) {
     CtPtr a = handle_argument<Ciphertext>(info, i, "a");
     CtPtr b = handle_argument<Ciphertext>(info, i + 1, "b");
     return [a, b](const KernelContext& k) { return k.add(*a, *b); };
+  });
+  unary_kernel(table, "kernelSub", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr a = handle_argument<Ciphertext>(info, i, "a");
+    CtPtr b = handle_argument<Ciphertext>(info, i + 1, "b");
+    return [a, b](const KernelContext& k) { return k.sub(*a, *b); };
+  });
+  unary_kernel(table, "kernelAddScalar", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr x = handle_argument<Ciphertext>(info, i, "x");
+    const double value = number_argument(info, i + 1, "value");
+    return [x, value](const KernelContext& k) {
+      k.scales().require_canonical(*x, "addScalar input");
+      return add_scalar(*x, value);
+    };
+  });
+  unary_kernel(table, "kernelAffine", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr x = handle_argument<Ciphertext>(info, i, "x");
+    std::vector<double> scale = float64_argument(info, i + 1, "scale");
+    std::vector<double> shift = float64_argument(info, i + 2, "shift");
+    return [x, scale, shift](const KernelContext& k) { return kernels::feature_affine(k, *x, scale, shift); };
   });
   unary_kernel(table, "kernelLower", [](const Napi::CallbackInfo& info, std::size_t i) {
     CtPtr x = handle_argument<Ciphertext>(info, i, "x");
@@ -309,6 +334,111 @@ void register_kernel_operations(OperationTable& table) {
     return [x, diagonals, bias](const KernelContext& k) {
       return kernels::cipher_matrix_product(k, *x, values(diagonals), bias.get());
     };
+  });
+  unary_kernel(table, "kernelGatherFirstRows", [](const Napi::CallbackInfo& info, std::size_t i) {
+    auto groups = handle_array_argument<Ciphertext>(info, i, "groups");
+    return [groups](const KernelContext& k) { return kernels::gather_first_rows(k, values(groups)); };
+  });
+  many_kernel(table, "kernelChebyshevMany", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr t = handle_argument<Ciphertext>(info, i, "t");
+    Napi::Value list = argument(info, i + 1, "polynomials");
+    if (!list.IsArray()) throw Error(ErrorCode::InvalidArgument, "polynomials must be an array of Float64Arrays");
+    std::vector<std::vector<double>> polynomials;
+    for (std::uint32_t j = 0; j < list.As<Napi::Array>().Length(); ++j) {
+      Napi::Value v = list.As<Napi::Array>().Get(j);
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+        throw Error(ErrorCode::InvalidArgument, "polynomials must be an array of Float64Arrays");
+      Napi::Float64Array a = v.As<Napi::Float64Array>();
+      polynomials.emplace_back(a.Data(), a.Data() + a.ElementLength());
+    }
+    return [t, polynomials](const KernelContext& k) { return kernels::chebyshev_many(k, *t, polynomials); };
+  });
+  many_kernel(table, "kernelOddDegree7WithDerivative", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr t = handle_argument<Ciphertext>(info, i, "t");
+    const std::vector<double> c = float64_argument(info, i + 1, "coefficients");
+    if (c.size() != 4) throw Error(ErrorCode::InvalidArgument, "four coefficients (of t, t^3, t^5, t^7) expected");
+    const std::array<double, 4> coefficients{c[0], c[1], c[2], c[3]};
+    return [t, coefficients](const KernelContext& k) {
+      auto pair = kernels::odd_degree7_with_derivative(k, *t, coefficients);
+      return std::vector<Ciphertext>{std::move(pair.first), std::move(pair.second)};
+    };
+  });
+  many_kernel(table, "kernelNewtonWithDerivative", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr w = handle_argument<Ciphertext>(info, i, "w");
+    CtPtr dw = handle_argument<Ciphertext>(info, i + 1, "dw");
+    CtPtr half_v = handle_argument<Ciphertext>(info, i + 2, "halfV");
+    const auto approx = inv_sqrt_arguments(info, i + 3);
+    return [w, dw, half_v, approx](const KernelContext& k) {
+      auto pair = kernels::LayerNormKernel(k, approx).newton_with_derivative(*w, *dw, *half_v);
+      return std::vector<Ciphertext>{std::move(pair.first), std::move(pair.second)};
+    };
+  });
+  unary_kernel(table, "kernelNormBackward", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr dh = handle_argument<Ciphertext>(info, i, "dh");
+    CtPtr centred = handle_argument<Ciphertext>(info, i + 1, "centred");
+    CtPtr w = handle_argument<Ciphertext>(info, i + 2, "w");
+    CtPtr dw = handle_argument<Ciphertext>(info, i + 3, "dw");
+    const auto approx = inv_sqrt_arguments(info, i + 4);
+    return [dh, centred, w, dw, approx](const KernelContext& k) { return kernels::LayerNormKernel(k, approx).backward(*dh, *centred, *w, *dw); };
+  });
+  table["kernelAttentionInner"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    CtPtr x = handle_argument<Ciphertext>(info, first + 1, "x");
+    CtPtr y = handle_argument<Ciphertext>(info, first + 2, "y");
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, x, y]() -> Finisher { return wrap_results(shifts->inner(*x, *y)); };
+  };
+  table["kernelAttentionWeigh"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    auto kernel = handle_array_argument<Ciphertext>(info, first + 1, "kernel");
+    CtPtr x = handle_argument<Ciphertext>(info, first + 2, "x");
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, kernel, x]() -> Finisher { return wrap_result(shifts->weigh(values(kernel), *x)); };
+  };
+  table["kernelAttentionTranspose"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    auto kernel = handle_array_argument<Ciphertext>(info, first + 1, "kernel");
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, kernel]() -> Finisher { return wrap_results(shifts->transpose(values(kernel))); };
+  };
+  table["kernelAttentionHeadSums"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    auto kernel = handle_array_argument<Ciphertext>(info, first + 1, "kernel");
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, kernel]() -> Finisher { return wrap_result(shifts->head_sums(values(kernel))); };
+  };
+  unary_kernel(table, "kernelRowTotal", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr x = handle_argument<Ciphertext>(info, i, "x");
+    return [x](const KernelContext& k) { return kernels::row_total(k, *x); };
+  });
+  unary_kernel(table, "kernelPackRows", [](const Napi::CallbackInfo& info, std::size_t i) {
+    auto totals = handle_array_argument<Ciphertext>(info, i, "totals");
+    return [totals](const KernelContext& k) { return kernels::pack_rows(k, values(totals)); };
+  });
+  unary_kernel(table, "kernelScaleRows", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr packed = handle_argument<Ciphertext>(info, i, "packed");
+    std::vector<double> factors = float64_argument(info, i + 1, "factors");
+    return [packed, factors](const KernelContext& k) { return kernels::scale_rows(k, *packed, factors); };
+  });
+  unary_kernel(table, "kernelUnpackRow", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr packed = handle_argument<Ciphertext>(info, i, "packed");
+    const std::size_t index = size_argument(info, i + 1, "index", 1u << 16);
+    return [packed, index](const KernelContext& k) { return kernels::unpack_row(k, *packed, index); };
+  });
+  unary_kernel(table, "kernelCipherMatrixTranspose", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr y = handle_argument<Ciphertext>(info, i, "y");
+    auto diagonals = handle_array_argument<Ciphertext>(info, i + 1, "diagonals");
+    return [y, diagonals](const KernelContext& k) { return kernels::cipher_matrix_transpose_product(k, *y, values(diagonals)); };
+  });
+  many_kernel(table, "kernelCipherMatrixGradient", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr x = handle_argument<Ciphertext>(info, i, "x");
+    CtPtr dy = handle_argument<Ciphertext>(info, i + 1, "dy");
+    return [x, dy](const KernelContext& k) { return kernels::cipher_matrix_gradient(k, *x, *dy); };
+  });
+  many_kernel(table, "kernelScatterFirstRows", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr gathered = handle_argument<Ciphertext>(info, i, "gathered");
+    const std::size_t groups = size_argument(info, i + 1, "groups", 1u << 16);
+    return [gathered, groups](const KernelContext& k) { return kernels::scatter_first_rows(k, *gathered, groups); };
   });
   table["kernelRefresh"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");

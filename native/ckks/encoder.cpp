@@ -15,9 +15,9 @@ constexpr double kPi = 3.14159265358979323846;
 void multiply_word(const u64* a, std::size_t words, u64 b, u64* out) {
   u64 carry = 0;
   for (std::size_t i = 0; i < words; ++i) {
-    u128 p = static_cast<u128>(a[i]) * b + carry;
-    out[i] = static_cast<u64>(p);
-    carry = static_cast<u64>(p >> 64);
+    const UInt128 p = add_wide(multiply_wide(a[i], b), carry);
+    out[i] = p.low;
+    carry = p.high;
   }
   out[words] = carry;
 }
@@ -30,17 +30,18 @@ bool greater_or_equal(const u64* a, const u64* b, std::size_t words) {
 void subtract_in_place(u64* a, const u64* b, std::size_t words) {
   u64 borrow = 0;
   for (std::size_t i = 0; i < words; ++i) {
-    u128 d = static_cast<u128>(a[i]) - b[i] - borrow;
-    a[i] = static_cast<u64>(d);
-    borrow = static_cast<u64>(d >> 64) & 1;
+    const u64 difference = a[i] - b[i];
+    const u64 next_borrow = static_cast<u64>(a[i] < b[i]) | static_cast<u64>(difference < borrow);
+    a[i] = difference - borrow;
+    borrow = next_borrow;
   }
 }
 void add_in_place(u64* a, const u64* b, std::size_t words) {
   u64 carry = 0;
   for (std::size_t i = 0; i < words; ++i) {
-    u128 s = static_cast<u128>(a[i]) + b[i] + carry;
-    a[i] = static_cast<u64>(s);
-    carry = static_cast<u64>(s >> 64);
+    const UInt128 s = add_wide(add_wide(UInt128{a[i], 0}, b[i]), carry);
+    a[i] = s.low;
+    carry = s.high;
   }
 }
 double to_double(const u64* a, std::size_t words) {

@@ -4,6 +4,7 @@
 
 #include "ckks/evaluator.hpp"
 #include "kernels/accumulate.hpp"
+#include "kernels/parameter_packing.hpp"
 #include "kernels/plain_matrix_product.hpp"
 #include "ring/error.hpp"
 
@@ -91,6 +92,56 @@ Ciphertext cipher_matrix_product(const KernelContext& kernels, const Ciphertext&
     y = kernels.add(y, *bias);
   }
   return y;
+}
+
+Ciphertext cipher_matrix_transpose_product(const KernelContext& kernels, const Ciphertext& y,
+                                           const std::vector<Ciphertext>& diagonals) {
+  const ActivationLayout& layout = kernels.layout();
+  const LevelScales& scales = kernels.scales();
+  const std::size_t width = layout.width, giant = PlainMatrixProduct::giant_size(width), giants = (width + giant - 1) / giant;
+  require(diagonals.size() == giants * giant, ErrorCode::InvalidArgument, "encrypted matrix: wrong number of diagonals");
+  scales.require_canonical(y, "transposed product input");
+  require(y.level >= 1, ErrorCode::LevelMismatch, "transposed product: no level left");
+  const long long rows = static_cast<long long>(layout.rows);
+  // x = sum_j rot(sum_g D'_(g,j) * rot(y, -g giant), -j): y's giant rotations are shared
+  std::vector<long long> giant_steps;
+  for (std::size_t g = 0; g < giants; ++g) giant_steps.push_back(-static_cast<long long>(g * giant) * rows);
+  const std::vector<Ciphertext> shifted = kernels.rotator().rotate_many(y, giant_steps);
+  std::vector<Ciphertext> partial(giant);
+  kernels.context().pool()->parallel_for(giant, [&](std::size_t j) {
+    std::vector<Ciphertext> dropped;
+    for (std::size_t g = 0; g < giants; ++g) dropped.push_back(scales.to_level(diagonals[g * giant + j], y.level));
+    std::vector<const Ciphertext*> a, b;
+    for (std::size_t g = 0; g < giants; ++g) {
+      a.push_back(&shifted[g]);
+      b.push_back(&dropped[g]);
+    }
+    Ciphertext sum = relinearize(tensor_dot(a, b), kernels.relin());
+    partial[j] = j == 0 ? std::move(sum) : kernels.rotator().rotate(sum, -static_cast<long long>(j) * rows);
+  });
+  Ciphertext x = std::move(partial[0]);
+  for (std::size_t j = 1; j < giant; ++j) x = cipherlm::add(x, partial[j]);
+  x = rescale(x);
+  x.scale = scales.at(y.level - 1);
+  return x;
+}
+
+std::vector<Ciphertext> cipher_matrix_gradient(const KernelContext& kernels, const Ciphertext& x, const Ciphertext& dy) {
+  const ActivationLayout& layout = kernels.layout();
+  const std::size_t width = layout.width, giant = PlainMatrixProduct::giant_size(width), giants = (width + giant - 1) / giant;
+  const long long rows = static_cast<long long>(layout.rows);
+  const std::size_t level = std::min(x.level, dy.level);
+  require(level >= 1, ErrorCode::LevelMismatch, "matrix gradient: no level left");
+  std::vector<long long> baby_steps, giant_steps;
+  for (std::size_t j = 0; j < giant; ++j) baby_steps.push_back(static_cast<long long>(j) * rows);
+  for (std::size_t g = 0; g < giants; ++g) giant_steps.push_back(-static_cast<long long>(g * giant) * rows);
+  const std::vector<Ciphertext> babies = kernels.rotator().rotate_many(kernels.scales().to_level(x, level), baby_steps);
+  const std::vector<Ciphertext> shifted = kernels.rotator().rotate_many(kernels.scales().to_level(dy, level), giant_steps);
+  std::vector<Ciphertext> out(giants * giant);
+  kernels.context().pool()->parallel_for(out.size(), [&](std::size_t i) {
+    out[i] = row_total(kernels, kernels.multiply(shifted[i / giant], babies[i % giant]));
+  });
+  return out;
 }
 
 }  // namespace cipherlm::kernels

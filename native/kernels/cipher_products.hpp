@@ -21,5 +21,12 @@ Ciphertext broadcast_sum(const KernelContext& kernels, const std::vector<Ciphert
 // one level; bias (optional) a canonical ciphertext.
 Ciphertext cipher_matrix_product(const KernelContext& kernels, const Ciphertext& x, const std::vector<Ciphertext>& diagonals,
                                  const Ciphertext* bias);
+// y W^T with the same pre-rotated diagonals (the backward pass of cipher_matrix_product): giant
+// rotations of y, the products of each baby step summed, one rotation per baby step; one level.
+Ciphertext cipher_matrix_transpose_product(const KernelContext& kernels, const Ciphertext& y,
+                                           const std::vector<Ciphertext>& diagonals);
+// The gradient of every pre-rotated diagonal for x W with upstream gradient dy: the row totals of
+// rot(dy, -g giant blocks) * rot(x, j blocks), valid on each block's last row; one level.
+std::vector<Ciphertext> cipher_matrix_gradient(const KernelContext& kernels, const Ciphertext& x, const Ciphertext& dy);
 
 }  // namespace cipherlm::kernels

@@ -24,15 +24,14 @@ std::vector<Ciphertext> GaussianAttention::bases(const Ciphertext& q, const Ciph
   require(level >= bases_depth(), ErrorCode::LevelMismatch, "attention bases need 3 levels");
   const std::size_t per = shifts_.per_packed();
   const double root = std::sqrt(kernel_constant_ / std::ldexp(1.0, static_cast<int>(squarings_)));
-  const std::vector<Ciphertext> keys = shifts_.cyclic_shifts(scales.to_level(k_in, level));
+  // K^(r) (pair b holds shift b - r, times sqrt(c / 2^m)): the packed squared distances are
+  // sum_r rot((q - K^(r))^2, r pairs)
+  const std::vector<Ciphertext> keys = shifts_.placed(shifts_.cyclic_shifts(scales.to_level(k_in, level)), -1, root);
   const Ciphertext queries = scales.lower(q, level - 2, root);
   std::vector<Ciphertext> bases(packed_count(k.layout()));
   for (std::size_t p = 0; p < bases.size(); ++p) {
     std::vector<Ciphertext> squares(per);
-    k.context().pool()->parallel_for(per, [&](std::size_t r) {
-      // K^(r): block pair b holds shift first + (b - r) mod per, times sqrt(c / 2^m)
-      squares[r] = k.square(cipherlm::sub(queries, shifts_.place(keys, p, -static_cast<long long>(r), root)));
-    });
+    k.context().pool()->parallel_for(per, [&](std::size_t r) { squares[r] = k.square(cipherlm::sub(queries, keys[p * per + r])); });
     bases[p] = add_scalar(negate(shifts_.rotated_sum(std::move(squares))), 1.0);
   }
   return bases;
@@ -40,7 +39,7 @@ std::vector<Ciphertext> GaussianAttention::bases(const Ciphertext& q, const Ciph
 
 Ciphertext GaussianAttention::apply(const std::vector<Ciphertext>& kernel, const Ciphertext& v,
                                     const Ciphertext& key_mask) const {
-  return shifts_.weighted_values(kernel, v, key_mask);
+  return shifts_.weigh_masked(kernel, v, key_mask);
 }
 
 }  // namespace cipherlm::kernels

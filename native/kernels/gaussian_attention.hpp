@@ -2,9 +2,10 @@
 //   S_ij = exp(-c |q_i - k_j|^2) with exp(x) ~ (1 + x / 2^m)^(2^m), out_i = sum_j S_ij mask_j v_j,
 // in the packed-shift arrangement of packed_shifts.hpp:
 //   bases:  1 - c |q_i - k_(i+delta)|^2 / 2^m, packed; three levels: sum_r rot((q - K^(r))^2, r heads
-//           blocks) with K^(r) the shifted keys placed with offset -r, times sqrt(c / 2^m).
+//           blocks) with K^(r) the shifted keys placed so that block pair b holds shift (b - r) mod d,
+//           times sqrt(c / 2^m).
 //   (the executor squares the bases m times, bootstrapping where needed)
-//   apply:  the packed kernel times the masked values (PackedShifts::weighted_values).
+//   apply:  the packed kernel times the values, the key mask multiplying v first (weigh).
 #pragma once
 #include <vector>
 
@@ -21,9 +22,12 @@ class GaussianAttention {
   // kernel: the packed bases after the squarings; key_mask: 1 on real tokens, replicated on all blocks.
   Ciphertext apply(const std::vector<Ciphertext>& kernel, const Ciphertext& v, const Ciphertext& key_mask) const;
 
+  // The backward pass uses the packed-shift building blocks (PackedShifts: weigh, inner, transpose,
+  // head_sums) directly.
+
   static constexpr std::size_t bases_depth() { return 3; }
   // apply's output level: min(min(level(v), level(mask)) - value_depth(), min level(kernel)) - 1.
-  static constexpr std::size_t value_depth() { return PackedShifts::value_depth(); }
+  static constexpr std::size_t value_depth() { return 3; }
   static std::size_t packed_count(const ActivationLayout& layout) { return PackedShifts::packed_count(layout); }
   static std::vector<long long> rotation_steps(const ActivationLayout& layout) { return PackedShifts::rotation_steps(layout); }
 

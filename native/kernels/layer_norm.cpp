@@ -52,6 +52,42 @@ Ciphertext LayerNormKernel::newton(const Ciphertext& w, const Ciphertext& half_v
   return cipherlm::sub(linear, cubic);
 }
 
+std::pair<Ciphertext, Ciphertext> LayerNormKernel::newton_with_derivative(const Ciphertext& w, const Ciphertext& dw,
+                                                                          const Ciphertext& half_v) const {
+  const KernelContext& k = kernels_;
+  const LevelScales& scales = k.scales();
+  scales.require_canonical(dw, "Newton derivative");
+  const Ciphertext vw = k.multiply(w, half_v);
+  const Ciphertext w2 = k.square(w);
+  const Ciphertext cubic = k.multiply(w2, vw);
+  const Ciphertext next = cipherlm::sub(scales.lower(w, cubic.level, 1.5), cubic);
+  // 1.5 - 3 (v/2) w^2 = 1.5 - 3 (vw) w, and w^3 = w^2 w
+  const Ciphertext factor = add_scalar(multiply_integer(negate(k.multiply(vw, w)), 3), 1.5);
+  const Ciphertext w3 = k.multiply(w2, w);
+  const Ciphertext scaled = k.multiply(dw, factor);
+  const Ciphertext slope = cipherlm::sub(scaled, scales.lower(w3, scaled.level, 0.5));
+  return {next, slope};
+}
+
+Ciphertext LayerNormKernel::backward(const Ciphertext& dh, const Ciphertext& centred, const Ciphertext& w,
+                                     const Ciphertext& dw) const {
+  const KernelContext& k = kernels_;
+  const ActivationLayout& layout = k.layout();
+  const long long rows = static_cast<long long>(layout.rows);
+  const double width = static_cast<double>(layout.width);
+  // A = sum over features of dh xc; ds = A dr
+  const Ciphertext a = k.rotate_sum(k.multiply(dh, centred), layout.width, rows);
+  const Ciphertext ds = k.multiply(a, dw);
+  // dxc = dh w + ds (2 / width) xc
+  const Ciphertext first = k.multiply(dh, w);
+  const Ciphertext second = k.multiply(ds, k.scales().lower(centred, centred.level - 1, 2.0 / width));
+  const Ciphertext dxc = k.add(first, second);
+  // dx = dxc - mean(dxc) = (width dxc - sum dxc) / width
+  const Ciphertext spread = cipherlm::sub(multiply_integer(dxc, static_cast<std::int64_t>(layout.width)),
+                                          k.rotate_sum(dxc, layout.width, rows));
+  return k.scales().lower(spread, spread.level - 1, 1.0 / width);
+}
+
 Ciphertext LayerNormKernel::normalize(const Ciphertext& centred, const Ciphertext& w) const {
   return kernels_.multiply(centred, w);
 }

@@ -11,6 +11,8 @@
 // its relative precision (Newton converges to 1/sqrt of whatever v it is given); t needs only
 // absolute precision, which the Newton steps correct.
 #pragma once
+#include <utility>
+
 #include "kernels/kernel_context.hpp"
 
 namespace cipherlm::kernels {
@@ -33,7 +35,14 @@ class LayerNormKernel {
 
   NormStatistics statistics(const Ciphertext& x) const;
   Ciphertext newton(const Ciphertext& w, const Ciphertext& half_v) const;
+  // The Newton step and the derivative of its result by v: dw' = dw (1.5 - 3 (v/2) w^2) - 0.5 w^3;
+  // w' two levels down, dw' three (training carries d(1/sqrt)/dv for the backward pass).
+  std::pair<Ciphertext, Ciphertext> newton_with_derivative(const Ciphertext& w, const Ciphertext& dw,
+                                                           const Ciphertext& half_v) const;
   Ciphertext normalize(const Ciphertext& centred, const Ciphertext& w) const;
+  // dL/dx from dL/dh (h = (x - mean) w, the output before gamma and beta), with r = w and
+  // dr = dw/dv: dxc = dh w + (sum dh xc) dr 2 xc / width, dx = dxc - mean(dxc); four levels.
+  Ciphertext backward(const Ciphertext& dh, const Ciphertext& centred, const Ciphertext& w, const Ciphertext& dw) const;
 
   static constexpr std::size_t statistics_depth() { return 2; }
   static constexpr std::size_t newton_depth() { return 2; }

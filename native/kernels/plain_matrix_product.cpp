@@ -24,6 +24,24 @@ FeatureMap FeatureMap::plain(const ActivationLayout& layout, std::size_t feature
   return map;
 }
 
+Ciphertext feature_affine(const KernelContext& kernels, const Ciphertext& x, const std::vector<double>& scale,
+                          const std::vector<double>& shift) {
+  const ActivationLayout& layout = kernels.layout();
+  require(scale.size() == layout.width && (shift.empty() || shift.size() == layout.width), ErrorCode::InvalidArgument,
+          "affine: one scale (and shift) per feature");
+  kernels.scales().require_canonical(x, "affine input");
+  require(x.level >= 1, ErrorCode::LevelMismatch, "affine: no level left");
+  const auto block_constants = [&](const std::vector<double>& values) {
+    std::vector<double> out(layout.slots, 0.0);
+    for (std::size_t f = 0; f < layout.width; ++f)
+      for (std::size_t r = 0; r < layout.rows; ++r) out[layout.slot(layout.model_block(f), r)] = values[f];
+    return out;
+  };
+  Ciphertext y = kernels.multiply_plain(x, kernels.encode(block_constants(scale), x.level));
+  if (!shift.empty()) y = add_plain(y, kernels.encode(block_constants(shift), y.level));
+  return y;
+}
+
 std::size_t PlainMatrixProduct::giant_size(std::size_t width) {
   std::size_t giant = 1;
   while (giant * giant < width) giant *= 2;

@@ -24,6 +24,11 @@ struct FeatureMap {
   static FeatureMap plain(const ActivationLayout& layout, std::size_t features);
 };
 
+// x * scale + shift per model feature (scale and shift in model order, block constants; shift may
+// be empty): LayerNorm's gamma and beta where they cannot be folded into a product; one level.
+Ciphertext feature_affine(const KernelContext& kernels, const Ciphertext& x, const std::vector<double>& scale,
+                          const std::vector<double>& shift);
+
 class PlainMatrixProduct {
  public:
   // weight: inputs x outputs, row-major; bias: outputs values or empty.

@@ -20,7 +20,7 @@ std::vector<Ciphertext> refresh(const KernelContext& kernels, const Bootstrapper
   // Divides by the bound on the way to level 0 (exact); the bootstrap multiplies back.
   const auto prepare = [&](const Ciphertext& ct, double bound) {
     scales.require_canonical(ct, "bootstrap input");
-    require(bound >= 1 && std::isfinite(bound), ErrorCode::InvalidArgument, "refresh: bounds must be at least 1");
+    require(bound > 0 && std::isfinite(bound), ErrorCode::InvalidArgument, "refresh: bounds must be positive");
     if (ct.level == 0) {
       require(bound == 1, ErrorCode::LevelMismatch, "refresh: a ciphertext at level 0 cannot be divided by its bound");
       return ct;

@@ -12,7 +12,8 @@
 
 namespace cipherlm::kernels {
 
-// bounds[i] >= max |value| of cts[i]; a ciphertext at level 0 needs bound 1 (no room to divide).
+// bounds[i] >= max |value| of cts[i] (below 1 for small values, which a bootstrap's absolute error
+// would otherwise swamp); a ciphertext at level 0 needs bound 1 (no room to divide).
 // progress(stage, seconds) is called as every bootstrap's stages end.
 std::vector<Ciphertext> refresh(const KernelContext& kernels, const Bootstrapper& bootstrapper,
                                 const std::vector<Ciphertext>& cts, const std::vector<double>& bounds,

@@ -63,6 +63,22 @@ std::vector<long long> Rotator::decompose(long long step) const {
       }
     }
   }
+  // else signed powers of two, when all are keyed (training keys them below the rows): the
+  // non-adjacent form, or the plain binary digits
+  const long long signed_step = target > slots / 2 ? target - slots : target;
+  std::vector<long long> binary;
+  for (long long bit = 1, rest = signed_step < 0 ? -signed_step : signed_step; rest != 0; bit <<= 1, rest >>= 1)
+    if (rest & 1) binary.push_back(signed_step < 0 ? -bit : bit);
+  for (const std::vector<long long>& terms : {non_adjacent_form(signed_step), binary}) {
+    if (!found.empty()) break;
+    for (long long term : terms) {
+      if (!keyed(term)) {
+        found.clear();
+        break;
+      }
+      found.push_back(((term % slots) + slots) % slots);
+    }
+  }
   require(!found.empty(), ErrorCode::MissingKey,
           "no Galois keys compose a rotation by " + std::to_string(step) + ": generate the keys the plan lists");
   decompositions_.emplace(target, found);

@@ -15,8 +15,9 @@ class Rotator {
  public:
   explicit Rotator(std::shared_ptr<const GaloisKeys> keys);
 
-  // Keyed steps (in [1, slots)) whose sum is `step` modulo the slot count; empty for 0.
-  // Throws MissingKey when no combination of at most three keyed steps reaches it.
+  // Keyed steps (in [1, slots)) whose sum is `step` modulo the slot count; empty for 0: at most
+  // three, or else the step's non-adjacent form when its powers of two are keyed. Throws MissingKey
+  // when neither reaches it.
   std::vector<long long> decompose(long long step) const;
   Ciphertext rotate(const Ciphertext& ct, long long step) const;
   // Rotations of one ciphertext by many steps: the first keyed step of every decomposition shares

@@ -29,7 +29,7 @@ std::vector<Ciphertext> SoftmaxAttention::packed_key_mask(const Ciphertext& key_
   require(key_mask.level >= packed_mask_depth(), ErrorCode::LevelMismatch, "the packed key mask needs 2 levels");
   const std::vector<Ciphertext> shifted = shifts_.cyclic_shifts(key_mask);
   std::vector<Ciphertext> packed(PackedShifts::packed_count(layout));
-  k.context().pool()->parallel_for(packed.size(), [&](std::size_t p) { packed[p] = shifts_.place(shifted, p, 0, 1.0); });
+  k.context().pool()->parallel_for(packed.size(), [&](std::size_t p) { packed[p] = shifts_.place(shifted, p, 0, +1, 1.0); });
   // filler rows: their own (zero) key in block pair 0 counts as live
   const auto filler = k.cached("softmax.filler", packed[0].level, [&] {
     std::vector<double> values(layout.slots, 0.0);
@@ -54,21 +54,12 @@ std::vector<Ciphertext> SoftmaxAttention::scores(const Ciphertext& q, const Ciph
   const std::size_t out = level - scores_depth();
   for (const Ciphertext& m : packed_mask)
     require(m.level > out, ErrorCode::LevelMismatch, "the packed key mask lies below the scores' level");
-  const std::size_t per = shifts_.per_packed();
-  // masked keys: a masked key's inner products vanish, its slot then gets the masked score
-  const std::vector<Ciphertext> keys = shifts_.cyclic_shifts(k.multiply(scales.to_level(k_in, level), scales.to_level(key_mask, level)));
-  const Ciphertext queries = scales.to_level(q, level - 3);
-  std::vector<Ciphertext> result(packed_mask.size());
-  for (std::size_t p = 0; p < result.size(); ++p) {
-    std::vector<Ciphertext> products(per);
-    k.context().pool()->parallel_for(per, [&](std::size_t r) {
-      // K^(r): block pair b holds shift first + (b - r) mod per, times the score factor
-      products[r] = k.multiply(queries, shifts_.place(keys, p, -static_cast<long long>(r), constants_.score_factor));
-    });
-    const Ciphertext dot = shifts_.rotated_sum(std::move(products));
-    // + masked (1 - M_p)
-    result[p] = add_scalar(cipherlm::add(dot, scales.lower(packed_mask[p], out, -constants_.masked_score)), constants_.masked_score);
-  }
+  // masked keys: a masked key's inner products vanish, and its slot then gets the masked score
+  const Ciphertext keys = k.multiply(scales.to_level(k_in, level), scales.to_level(key_mask, level));
+  const std::vector<Ciphertext> dots = shifts_.inner(scales.lower(q, level - 1, constants_.score_factor), keys);
+  std::vector<Ciphertext> result(dots.size());
+  for (std::size_t p = 0; p < result.size(); ++p)
+    result[p] = add_scalar(cipherlm::add(dots[p], scales.lower(packed_mask[p], out, -constants_.masked_score)), constants_.masked_score);
   return result;
 }
 
@@ -92,16 +83,11 @@ std::vector<Ciphertext> SoftmaxAttention::exp_input(const std::vector<Ciphertext
 std::vector<Ciphertext> SoftmaxAttention::row_sums(const std::vector<Ciphertext>& exps,
                                                    const std::vector<Ciphertext>& packed_mask) const {
   const KernelContext& k = shifts_.kernels();
-  const ActivationLayout& layout = k.layout();
   require_packed(exps, "exponentials");
   require_packed(packed_mask, "key mask");
-  std::vector<Ciphertext> out(exps.size() + 1);
+  std::vector<Ciphertext> out(exps.size());
   k.context().pool()->parallel_for(exps.size(), [&](std::size_t p) { out[p] = k.multiply(exps[p], packed_mask[p]); });
-  std::size_t level = out[0].level;
-  for (std::size_t p = 0; p < exps.size(); ++p) level = std::min(level, out[p].level);
-  Ciphertext sum = k.scales().to_level(out[0], level);
-  for (std::size_t p = 1; p < exps.size(); ++p) sum = k.add(sum, out[p]);
-  out.back() = k.rotate_sum(sum, shifts_.per_packed(), static_cast<long long>(layout.heads * layout.rows));
+  out.push_back(shifts_.head_sums(out));
   return out;
 }
 

@@ -4,18 +4,18 @@
 //           (the key mask shifted and placed like the scores). Rows past the layout's sequences
 //           (filler) meet their own zero key in block pair 0, so every row has a live key and a
 //           row sum of at least 1. Two levels; computed once per forward pass.
-//   scores: u = q.k / (sqrt(d_h) 2B) on live slots and -1/2 elsewhere, packed:
-//           sum_r rot(q (x) K^(r), r heads blocks) with K^(r) the masked keys placed with offset -r
-//           (inner products where the Gaussian kernel has distances), plus -1/2 (1 - M_p). Four
-//           levels below the lowest of q, k and the key mask; M_p must lie above that.
+//   scores: u = q.k / (sqrt(d_h) 2B) on live slots and -1/2 elsewhere, packed: the packed inner
+//           products (PackedShifts::inner) of q / (sqrt(d_h) 2B) with the masked keys, where the
+//           Gaussian kernel has distances, plus -1/2 (1 - M_p). Four levels below the lowest of q, k
+//           and the key mask; M_p must lie above that.
 //   (the executor takes the row max by comparison.hpp over the packed ciphertexts and the block
 //    pairs, then evaluates exp by Chebyshev and squarings on exp_input's t)
 //   exp_input: t = factor (u - max) + offset, the Chebyshev input of the exp; one level.
 //   row_sums: e M_p (one level) and its sum over the packed ciphertexts and block pairs, replicated
-//           on every block pair of the head (the sum's rotations keep the head's blocks).
+//           on every block pair of the head (PackedShifts::head_sums).
 //   normalize: the weights factor e M_p (x) inverse (inverse ~ c / sum, factor 1 / c); one level
 //           below the lower of the inverse and the masked exps' level - 1. The weights then multiply
-//           the values by PackedShifts::weighted_values, as the Gaussian kernel's do.
+//           the values by PackedShifts::weigh_masked, as the Gaussian kernel's do.
 #pragma once
 #include <vector>
 

@@ -2,12 +2,19 @@
 // from files whose functions carry CIPHERLM_AVX512 (they run only where the IFMA path is chosen,
 // whose CPUs all have AVX-512 F and DQ).
 #pragma once
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "ring/modarith.hpp"
 
+// As CIPHERLM_IFMA in ifma_arith.hpp: a target attribute for GCC and Clang, nothing for MSVC.
+#if defined(_MSC_VER) && !defined(__clang__)
+#define CIPHERLM_AVX512
+#else
 #define CIPHERLM_AVX512 __attribute__((target("avx512f,avx512dq,avx512ifma")))
+#endif
 
 namespace cipherlm {
 namespace wide {

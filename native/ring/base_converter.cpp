@@ -51,13 +51,15 @@ void BaseConverter::convert_to_target_limb(std::size_t j, const u64* const* scal
     reduce_mod(scaled[0], out, n, p, simd && p.value < (u64(1) << 50) && source_[0].value < (u64(1) << 52));
     return;
   }
+#if CIPHERLM_AVX512_KERNELS
   if (simd && n % 8 == 0) {
     weighted_sum_mod_avx512(scaled, factors, punctured_in_target_shoup_.data() + j * k, k, p.value, out, n);
     return;
   }
+#endif
   for (std::size_t c = 0; c < n; ++c) {
-    u128 acc = 0;
-    for (std::size_t i = 0; i < k; ++i) acc += static_cast<u128>(scaled[i][c]) * factors[i];
+    UInt128 acc;
+    for (std::size_t i = 0; i < k; ++i) acc = add_wide(acc, multiply_wide(scaled[i][c], factors[i]));
     out[c] = p.reduce128(acc);
   }
 }

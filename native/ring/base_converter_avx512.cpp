@@ -1,5 +1,7 @@
 // The AVX-512 kernel of RNS base conversion: a sum of Shoup products by per-prime constants, kept in
 // [0, 2p) after every term, so it holds for any number of source primes.
+#include "ring/cpu_features.hpp"
+#if CIPHERLM_AVX512_KERNELS
 #include "ring/avx512_arith.hpp"
 #include "ring/base_converter.hpp"
 
@@ -22,3 +24,5 @@ CIPHERLM_AVX512 void weighted_sum_mod_avx512(const u64* const* y, const u64* fac
 }
 
 }  // namespace cipherlm
+
+#endif  // CIPHERLM_AVX512_KERNELS

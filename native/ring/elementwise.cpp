@@ -2,23 +2,29 @@
 
 namespace cipherlm {
 
-void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q, bool ifma) {
+void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q, [[maybe_unused]] bool ifma) {
+#if CIPHERLM_AVX512_KERNELS
   if (ifma) return multiply_mod_avx512ifma(a, b, out, n, q.value);
+#endif
   for (std::size_t c = 0; c < n; ++c) out[c] = mul_mod(a[c], b[c], q);
 }
 
 void tensor_mod(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2, std::size_t n,
-                const Modulus& q, bool ifma) {
+                const Modulus& q, [[maybe_unused]] bool ifma) {
+#if CIPHERLM_AVX512_KERNELS
   if (ifma) return tensor_mod_avx512ifma(a0, a1, b0, b1, r0, r1, r2, n, q.value);
+#endif
   for (std::size_t c = 0; c < n; ++c) {
     r0[c] = mul_mod(a0[c], b0[c], q);
-    r1[c] = q.reduce128(static_cast<u128>(a0[c]) * b1[c] + static_cast<u128>(a1[c]) * b0[c]);
+    r1[c] = q.reduce128(add_wide(multiply_wide(a0[c], b1[c]), multiply_wide(a1[c], b0[c])));
     r2[c] = mul_mod(a1[c], b1[c], q);
   }
 }
 
-void reduce_mod(const u64* x, u64* out, std::size_t n, const Modulus& q, bool ifma) {
+void reduce_mod(const u64* x, u64* out, std::size_t n, const Modulus& q, [[maybe_unused]] bool ifma) {
+#if CIPHERLM_AVX512_KERNELS
   if (ifma) return reduce_mod_avx512ifma(x, out, n, q.value);
+#endif
   for (std::size_t c = 0; c < n; ++c) out[c] = q.reduce(x[c]);
 }
 

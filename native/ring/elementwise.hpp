@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 
+#include "ring/cpu_features.hpp"
 #include "ring/modarith.hpp"
 
 namespace cipherlm {
@@ -15,9 +16,11 @@ void tensor_mod(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64*
 // out = x mod q for inputs below 2^52 (IFMA) or any 64-bit input (portable).
 void reduce_mod(const u64* x, u64* out, std::size_t n, const Modulus& q, bool ifma);
 
+#if CIPHERLM_AVX512_KERNELS
 void multiply_mod_avx512ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 void tensor_mod_avx512ifma(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2,
                            std::size_t n, u64 q);
 void reduce_mod_avx512ifma(const u64* x, u64* out, std::size_t n, u64 q);
+#endif
 
 }  // namespace cipherlm

@@ -1,3 +1,5 @@
+#include "ring/cpu_features.hpp"
+#if CIPHERLM_AVX512_KERNELS
 #include "ring/elementwise.hpp"
 #include "ring/ifma_arith.hpp"
 
@@ -33,3 +35,5 @@ CIPHERLM_IFMA void reduce_mod_avx512ifma(const u64* x, u64* out, std::size_t n, 
 }
 
 }  // namespace cipherlm
+
+#endif  // CIPHERLM_AVX512_KERNELS

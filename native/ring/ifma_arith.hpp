@@ -1,13 +1,21 @@
 // Shared 52-bit modular arithmetic on AVX-512 IFMA lanes, for moduli below 2^50. Include only from
 // files whose functions carry CIPHERLM_IFMA.
 #pragma once
+#if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports a false maybe-uninitialized inside its own AVX-512 intrinsic headers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "ring/modarith.hpp"
 
+// GCC and Clang compile a function for AVX-512 when it carries the target attribute; MSVC compiles
+// any intrinsic without one.
+#if defined(_MSC_VER) && !defined(__clang__)
+#define CIPHERLM_IFMA
+#else
 #define CIPHERLM_IFMA __attribute__((target("avx512f,avx512ifma")))
+#endif
 
 namespace cipherlm {
 namespace ifma {
@@ -24,8 +32,6 @@ CIPHERLM_IFMA inline __m512i mul_shoup52_lazy(__m512i x, __m512i w, __m512i w_sh
 CIPHERLM_IFMA inline __m512i reduce_once(__m512i x, __m512i bound) {
   return _mm512_min_epu64(x, _mm512_sub_epi64(x, bound));
 }
-
-inline u64 shoup52_constant(u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 52) / q); }
 
 // Reduces hi * 2^52 + lo modulo q, for hi + (lo >> 52) < 2^52.
 struct WideReducer {

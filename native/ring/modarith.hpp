@@ -2,12 +2,9 @@
 #pragma once
 #include <cstdint>
 
+#include "ring/uint128.hpp"
+
 namespace cipherlm {
-
-using u64 = std::uint64_t;
-using u128 = unsigned __int128;
-
-inline u64 mul_hi(u64 a, u64 b) { return static_cast<u64>((static_cast<u128>(a) * b) >> 64); }
 
 // A prime modulus below 2^61 with its Barrett constant floor(2^128 / q).
 struct Modulus {
@@ -18,22 +15,21 @@ struct Modulus {
 
   Modulus() = default;
   explicit Modulus(u64 q) : value(q) {
-    // floor(2^128 / q) computed as two 64-bit long divisions.
-    u128 high = (~static_cast<u128>(0)) / q;  // floor((2^128 - 1) / q) == floor(2^128 / q) for odd q
-    barrett_hi = static_cast<u64>(high >> 64);
-    barrett_lo = static_cast<u64>(high);
-    bits = 64 - __builtin_clzll(q);
+    // floor(2^128 / q) == floor((2^128 - 1) / q) for odd q, as two 64-bit long division steps.
+    const u64 all_ones = ~u64(0);
+    barrett_hi = all_ones / q;
+    barrett_lo = divide_to_64({all_ones, all_ones % q}, q);
+    bits = bit_width(q);
   }
 
   // x mod q for any 128-bit x.
-  u64 reduce128(u128 x) const {
-    const u64 x_lo = static_cast<u64>(x), x_hi = static_cast<u64>(x >> 64);
+  u64 reduce128(UInt128 x) const {
     // Estimate floor(x / q) as the top 64 bits of x * floor(2^128 / q) / 2^128.
-    u128 mid = static_cast<u128>(x_lo) * barrett_hi + mul_hi(x_lo, barrett_lo);
-    u128 mid2 = static_cast<u128>(x_hi) * barrett_lo;
-    u128 sum = (mid >> 64) + (mid2 >> 64) + ((static_cast<u128>(static_cast<u64>(mid)) + static_cast<u64>(mid2)) >> 64);
-    u64 quotient = static_cast<u64>(sum) + x_hi * barrett_hi;
-    u64 r = x_lo - quotient * value;
+    const UInt128 mid = add_wide(multiply_wide(x.low, barrett_hi), multiply_high(x.low, barrett_lo));
+    const UInt128 mid2 = multiply_wide(x.high, barrett_lo);
+    const u64 carry = static_cast<u64>(mid.low + mid2.low < mid.low);
+    const u64 quotient = mid.high + mid2.high + carry + x.high * barrett_hi;
+    u64 r = x.low - quotient * value;
     // The estimate is low by at most 2.
     r -= value & (0 - static_cast<u64>(r >= value));
     r -= value & (0 - static_cast<u64>(r >= value));
@@ -41,7 +37,7 @@ struct Modulus {
   }
   // x mod q for a 64-bit x: floor(2^64 / q) is barrett_hi, and the estimate is low by at most 1.
   u64 reduce(u64 x) const {
-    u64 r = x - mul_hi(x, barrett_hi) * value;
+    u64 r = x - multiply_high(x, barrett_hi) * value;
     return r - (value & (0 - static_cast<u64>(r >= value)));
   }
 };
@@ -55,16 +51,18 @@ inline u64 sub_mod(u64 a, u64 b, u64 q) {
   return d + (q & (0 - static_cast<u64>(a < b)));
 }
 inline u64 neg_mod(u64 a, u64 q) { return (q - a) & (0 - static_cast<u64>(a != 0)); }
-inline u64 mul_mod(u64 a, u64 b, const Modulus& q) { return q.reduce128(static_cast<u128>(a) * b); }
+inline u64 mul_mod(u64 a, u64 b, const Modulus& q) { return q.reduce128(multiply_wide(a, b)); }
 
-// Shoup: w' = floor(w * 2^64 / q) makes w * x mod q one high multiply and two low ones.
-inline u64 shoup_precompute(u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 64) / q); }
+// Shoup: w' = floor(w * 2^64 / q) makes w * x mod q one high multiply and two low ones (w < q).
+inline u64 shoup_precompute(u64 w, u64 q) { return divide_to_64({0, w}, q); }
 // Result in [0, 2q) for any 64-bit x.
-inline u64 mul_shoup_lazy(u64 x, u64 w, u64 w_shoup, u64 q) { return x * w - mul_hi(x, w_shoup) * q; }
+inline u64 mul_shoup_lazy(u64 x, u64 w, u64 w_shoup, u64 q) { return x * w - multiply_high(x, w_shoup) * q; }
 inline u64 mul_shoup(u64 x, u64 w, u64 w_shoup, u64 q) {
   u64 r = mul_shoup_lazy(x, w, w_shoup, q);
   return r - (q & (0 - static_cast<u64>(r >= q)));
 }
+// The 52-bit Shoup constant floor(w * 2^52 / q) of the IFMA kernels (w < q < 2^50).
+inline u64 shoup52_constant(u64 w, u64 q) { return divide_to_64({w << 52, w >> 12}, q); }
 
 inline u64 pow_mod(u64 base, u64 exponent, const Modulus& q) {
   u64 result = 1 % q.value, b = q.reduce(base);

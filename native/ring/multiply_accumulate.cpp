@@ -3,17 +3,16 @@
 namespace cipherlm {
 
 void dot_product_mod(const u64* const* x, const u64* const* y0, const u64* const* y1, std::size_t terms,
-                     const Modulus& q, u64* out0, u64* out1, std::size_t n, bool ifma) {
-  if (ifma) {
-    dot_product_mod_avx512ifma(x, y0, y1, terms, q, out0, out1, n);
-    return;
-  }
+                     const Modulus& q, u64* out0, u64* out1, std::size_t n, [[maybe_unused]] bool ifma) {
+#if CIPHERLM_AVX512_KERNELS
+  if (ifma) return dot_product_mod_avx512ifma(x, y0, y1, terms, q, out0, out1, n);
+#endif
   // Products of 60-bit residues are below 2^120; 64 of them fit in 128 bits.
   for (std::size_t c = 0; c < n; ++c) {
-    u128 acc0 = 0, acc1 = 0;
+    UInt128 acc0, acc1;
     for (std::size_t d = 0; d < terms; ++d) {
-      acc0 += static_cast<u128>(x[d][c]) * y0[d][c];
-      acc1 += static_cast<u128>(x[d][c]) * y1[d][c];
+      acc0 = add_wide(acc0, multiply_wide(x[d][c], y0[d][c]));
+      acc1 = add_wide(acc1, multiply_wide(x[d][c], y1[d][c]));
     }
     out0[c] = q.reduce128(acc0);
     out1[c] = q.reduce128(acc1);

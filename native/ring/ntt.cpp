@@ -1,15 +1,12 @@
 #include "ring/ntt.hpp"
 
 #include "ring/error.hpp"
-#include "ring/ifma_arith.hpp"
 #include "ring/primes.hpp"
 
 namespace cipherlm {
 
-using ifma::shoup52_constant;
-
 NttTables::NttTables(std::size_t ring_degree, const Modulus& modulus)
-    : n_(ring_degree), log_n_(__builtin_ctzll(ring_degree)), modulus_(modulus) {
+    : n_(ring_degree), log_n_(bit_width(ring_degree) - 1), modulus_(modulus) {
   require(ring_degree >= 8 && (ring_degree & (ring_degree - 1)) == 0, ErrorCode::InvalidArgument,
           "ring degree must be a power of two");
   require(modulus.value < (u64(1) << 61), ErrorCode::InvalidArgument, "NTT modulus must be below 2^61");
@@ -43,24 +40,24 @@ NttTables::NttTables(std::size_t ring_degree, const Modulus& modulus)
   if (ifma_capable()) inv_n_shoup52 = shoup52_constant(inv_n, q);
 }
 
-void NttTables::forward(u64* values, SimdPath path) const {
-  if (path == SimdPath::Avx512Ifma && ifma_capable()) {
-    ntt_forward_avx512ifma(*this, values);
-  } else if (path == SimdPath::Avx512Ifma) {
-    ntt_forward_avx512_wide(*this, values);
-  } else {
-    forward_portable(values);
+void NttTables::forward(u64* values, [[maybe_unused]] SimdPath path) const {
+#if CIPHERLM_AVX512_KERNELS
+  if (path == SimdPath::Avx512Ifma) {
+    if (ifma_capable()) return ntt_forward_avx512ifma(*this, values);
+    return ntt_forward_avx512_wide(*this, values);
   }
+#endif
+  forward_portable(values);
 }
 
-void NttTables::inverse(u64* values, SimdPath path) const {
-  if (path == SimdPath::Avx512Ifma && ifma_capable()) {
-    ntt_inverse_avx512ifma(*this, values);
-  } else if (path == SimdPath::Avx512Ifma) {
-    ntt_inverse_avx512_wide(*this, values);
-  } else {
-    inverse_portable(values);
+void NttTables::inverse(u64* values, [[maybe_unused]] SimdPath path) const {
+#if CIPHERLM_AVX512_KERNELS
+  if (path == SimdPath::Avx512Ifma) {
+    if (ifma_capable()) return ntt_inverse_avx512ifma(*this, values);
+    return ntt_inverse_avx512_wide(*this, values);
   }
+#endif
+  inverse_portable(values);
 }
 
 void NttTables::forward_portable(u64* a) const {

@@ -40,12 +40,14 @@ class NttTables {
   u64 root_;
 };
 
+#if CIPHERLM_AVX512_KERNELS
 // AVX-512 kernels (ntt_avx512.cpp), compiled with target attributes: 52-bit IFMA products for
 // primes below 2^50, 64-bit products for larger ones.
 void ntt_forward_avx512ifma(const NttTables& tables, u64* values);
 void ntt_inverse_avx512ifma(const NttTables& tables, u64* values);
 void ntt_forward_avx512_wide(const NttTables& tables, u64* values);
 void ntt_inverse_avx512_wide(const NttTables& tables, u64* values);
+#endif
 
 inline std::size_t reverse_bits(std::size_t x, int bits) {
   std::size_t r = 0;

@@ -3,6 +3,8 @@
 // Butterflies with a span of 8 or more run eight lanes at once on contiguous data; spans 4, 2 and 1
 // gather the two halves of each butterfly from 16 consecutive values with lane permutations. Lazy
 // ranges match the portable code, so every path gives identical fully reduced outputs.
+#include "ring/cpu_features.hpp"
+#if CIPHERLM_AVX512_KERNELS
 #include "ring/avx512_arith.hpp"
 #include "ring/ifma_arith.hpp"
 #include "ring/ntt.hpp"
@@ -165,3 +167,5 @@ void ntt_forward_avx512_wide(const NttTables& tables, u64* values) { forward_ker
 void ntt_inverse_avx512_wide(const NttTables& tables, u64* values) { inverse_kernel<Wide64>(tables, values); }
 
 }  // namespace cipherlm
+
+#endif  // CIPHERLM_AVX512_KERNELS

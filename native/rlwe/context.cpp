@@ -19,7 +19,7 @@ u64 fnv1a(u64 hash, u64 word) {
 Context::Context(const Parameters& parameters, std::size_t threads)
     : parameters_(parameters), n_(parameters.ring_degree), simd_path_(best_simd_path()) {
   validate_parameters(parameters_);
-  log_n_ = __builtin_ctzll(n_);
+  log_n_ = bit_width(n_) - 1;
   for (u64 q : parameters_.data_primes) moduli_.emplace_back(q);
   for (u64 p : parameters_.special_primes) moduli_.emplace_back(p);
   for (const Modulus& m : moduli_) ntt_.push_back(std::make_unique<NttTables>(n_, m));

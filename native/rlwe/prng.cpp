@@ -1,26 +1,43 @@
 #include "rlwe/prng.hpp"
 
-#include <sys/random.h>
-
 #include <cerrno>
 #include <cstring>
+#include <string>
+
+#if defined(_WIN32)
+#include <windows.h>
+#include <bcrypt.h>  // BCryptGenRandom (link bcrypt)
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#include <stdlib.h>  // arc4random_buf
+#else
+#include <sys/random.h>  // getrandom (Linux)
+#endif
 
 #include "ring/error.hpp"
 #include "rlwe/secure_memory.hpp"
 
 namespace cipherlm {
 
+// The operating system's cryptographic random bytes: BCryptGenRandom on Windows, arc4random_buf on
+// macOS and the BSDs (it never fails), getrandom on Linux (retried when a signal interrupts it).
 Seed os_random_seed() {
   Seed seed{};
+#if defined(_WIN32)
+  const NTSTATUS status = BCryptGenRandom(nullptr, seed.data(), static_cast<ULONG>(seed.size()), BCRYPT_USE_SYSTEM_PREFERRED_RNG);
+  require(BCRYPT_SUCCESS(status), ErrorCode::InvalidArgument, "BCryptGenRandom failed: status " + std::to_string(status));
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+  arc4random_buf(seed.data(), seed.size());
+#else
   std::size_t filled = 0;
   while (filled < seed.size()) {
-    ssize_t got = getrandom(seed.data() + filled, seed.size() - filled, 0);
+    const auto got = getrandom(seed.data() + filled, seed.size() - filled, 0);
     if (got < 0) {
       if (errno == EINTR) continue;
       fail(ErrorCode::InvalidArgument, std::string("getrandom failed: ") + std::strerror(errno));
     }
     filled += static_cast<std::size_t>(got);
   }
+#endif
   return seed;
 }
 
@@ -81,8 +98,8 @@ u64 Prng::uniform_below(u64 bound) {
   // whether a (public, discarded) draw is rejected, never on the value returned.
   const u64 threshold = (0 - bound) % bound;
   for (;;) {
-    u128 product = static_cast<u128>(next_u64()) * bound;
-    if (static_cast<u64>(product) >= threshold) return static_cast<u64>(product >> 64);
+    const UInt128 product = multiply_wide(next_u64(), bound);
+    if (product.low >= threshold) return product.high;
   }
 }
 

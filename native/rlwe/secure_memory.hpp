@@ -6,10 +6,9 @@
 
 namespace cipherlm {
 
-inline void secure_wipe(void* data, std::size_t bytes) {
-  volatile unsigned char* p = static_cast<volatile unsigned char*>(data);
-  for (std::size_t i = 0; i < bytes; ++i) p[i] = 0;
-}
+// Zeroes memory with the operating system's wipe, which the compiler may not drop as a dead store
+// (secure_memory.cpp: SecureZeroMemory, memset_s or explicit_bzero).
+void secure_wipe(void* data, std::size_t bytes);
 
 template <typename T>
 class SecureVector {

@@ -6,18 +6,24 @@
 #include <random>
 #include <string>
 
+#include "ring/cpu_features.hpp"
+#include "ring/uint128.hpp"
 #include "tests/suites.hpp"
 
 int main(int argc, char** argv) {
   using namespace cipherlm::tests;
   const unsigned long long seed = argc > 1 ? std::stoull(argv[1]) : std::random_device{}();
   std::cout << "engine tests: seed " << seed << '\n';
+  // What this build runs, so that a log shows which branches were tested.
+  std::cout << "engine tests: 128-bit arithmetic " << cipherlm::kUInt128Implementation << ", SIMD paths portable"
+            << (cipherlm::cpu_supports(cipherlm::SimdPath::Avx512Ifma) ? " avx512ifma" : "") << '\n';
   std::mt19937_64 random(seed);
   Checks checks;
   const struct {
     const char* name;
     void (*run)(Checks&, std::mt19937_64&);
   } suites[] = {
+      {"uint128", uint128_suite},
       {"ntt", ntt_suite},
       {"ckks round trip", ckks_round_trip_suite},
       {"serialization", serialization_suite},

@@ -17,8 +17,11 @@ import type { Model } from '../model/model';
 import { ActivationLayout } from './layout';
 import { checkPlan, layoutFor, type PrivateInferencePlan } from './plan';
 import { decodeMessage, encodeMessage, entry, type Entry } from './protocol';
-import type { KeyHeader, RequestHeader, ResponseHeader, WeightsHeader } from './server';
-import { clientWeightVectors, publicDigest, weightsOf } from './weights';
+import type { BatchHeader, KeyHeader, LogHeader, RequestHeader, ResponseHeader, StateHeader, WeightsHeader } from './server';
+import { parameterSlots, type OptimizerSettings } from './trainer';
+import * as P from '../model/poly';
+import { deserialize, serialize } from '../model/checkpoint';
+import { clientWeightVectors, publicDigest, readTrainable, trainableVectors, weightsOf } from './weights';
 
 export interface ClientOptions {
   threads?: number;
@@ -147,6 +150,7 @@ export class PrivateInferenceClient {
       if (ids.length === 0 || ids.length > tokens) throw new OutOfRangeError(`a sequence must have 1 to ${tokens} tokens, got ${ids.length}`, 'ERR_OUT_OF_RANGE');
       for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= this.model.cfg.vocab) throw new OutOfRangeError(`token id ${id} outside the vocabulary`, 'ERR_OUT_OF_RANGE');
     }
+    this.checkRanges(sequences);
     const groups = Math.ceil(sequences.length / perGroup);
     const entries: Entry[] = [];
     for (let g = 0; g < groups; g++) {
@@ -157,23 +161,136 @@ export class PrivateInferenceClient {
     return { request: encodeMessage<RequestHeader>('request', { groups }, entries), batch: { count: sequences.length, lengths: sequences.map((s) => s.length), groups } };
   }
 
+  /**
+   * Refuses sequences whose plaintext forward pass (this client's model, padded as the server will
+   * see them, and as filler rows without keys) takes an approximated function outside its interval:
+   * under encryption that would give garbage, since a polynomial explodes outside its interval.
+   * With labels, the loss softmax's centred logits are checked too.
+   */
+  private checkRanges(sequences: number[][], labels?: number[]): void {
+    const model = this.model;
+    if (this.desc.variant !== 'hefriendly') return;
+    const saved = { ranges: model.ranges, approx: model.cfg.approxLossSoftmax };
+    model.ranges = {};
+    model.cfg.approxLossSoftmax = true;
+    try {
+      sequences.forEach((ids, n) => {
+        const padded = [...ids, ...Array(this.layout.tokens - ids.length).fill(PAD)];
+        model.classify(padded, labels?.[n], false, ids.length);
+        model.classify(padded, undefined, false, 0);
+      });
+      const outside = Object.entries(model.ranges).filter(([, r]) => r.outside > 0);
+      if (outside.length > 0) {
+        const [kind, r] = outside[0];
+        throw new OutOfRangeError(`${kind} inputs reach [${r.min.toPrecision(4)}, ${r.max.toPrecision(4)}], outside the approximation's interval: refusing to encrypt`, 'ERR_OUT_OF_RANGE');
+      }
+    } finally {
+      model.ranges = saved.ranges;
+      model.cfg.approxLossSoftmax = saved.approx;
+    }
+  }
+
   /** Logits per sequence, in request order. */
   async decryptLogits(response: Uint8Array, batch: Batch): Promise<Float64Array[]> {
     const message = decodeMessage<ResponseHeader>(response, 'response');
     const { groups, labels } = message.header;
     if (groups !== batch.groups || labels !== this.desc.numLabels) throw new InvalidArgumentError('the response does not match the batch', 'ERR_INVALID_ARGUMENT');
     const out: Float64Array[] = Array.from({ length: batch.count }, () => new Float64Array(labels));
-    for (let g = 0; g < groups; g++)
-      for (let c = 0; c < labels; c++) {
-        const ct = Ciphertext.load(this.context, entry(message, `group${g}.logit${c}`));
-        const plain = await this.decryptor.decryptAsync(ct);
-        const slots = await this.encoder.decodeAsync(plain);
-        ct.dispose();
-        plain.dispose();
-        for (let s = 0; s < this.layout.sequences && g * this.layout.sequences + s < batch.count; s++)
-          out[g * this.layout.sequences + s][c] = slots[this.layout.slot(0, s * this.layout.tokens)];
+    const { sequences, tokens } = this.layout;
+    // per sequence: which returned row group holds its logits, and at which row
+    const where = (n: number) => {
+      const [g, s] = [Math.floor(n / sequences), n % sequences];
+      return message.header.gathered ? { group: 0, row: s * tokens + g } : { group: g, row: s * tokens };
+    };
+    for (let c = 0; c < labels; c++) {
+      const slots = new Map<number, Float64Array>();
+      for (let n = 0; n < batch.count; n++) {
+        const { group, row } = where(n);
+        if (!slots.has(group)) slots.set(group, await this.decryptSlots(Ciphertext.load(this.context, entry(message, `group${group}.logit${c}`))));
+        out[n][c] = slots.get(group)![this.layout.slot(0, row)];
       }
+    }
     return out;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // private fine-tuning
+
+  private trainingPlan(): NonNullable<PrivateInferencePlan['training']> {
+    if (!this.plan.training) throw new InvalidArgumentError('the server does not offer fine-tuning', 'ERR_INVALID_ARGUMENT');
+    return this.plan.training;
+  }
+
+  /**
+   * The initial training state: the model's adapters and head (natural, as the plaintext trainer
+   * holds them) and zero moments, encrypted, with the optimizer's public settings.
+   */
+  async encryptTrainingState(settings: OptimizerSettings): Promise<Uint8Array> {
+    const training = this.trainingPlan();
+    const slots = parameterSlots(this.desc, this.model.cfg.loraRank);
+    if (slots.length !== training.parameters) throw new ParameterMismatchError('the plan trains a different set of parameters', 'ERR_PARAMETER_MISMATCH');
+    const vectors = trainableVectors(this.layout, this.desc, weightsOf(this.model), slots);
+    const entries: Entry[] = [];
+    for (const [i, v] of vectors.entries()) entries.push({ name: `param${i}`, bytes: await this.encrypt(v) });
+    const zero = new Float64Array(this.layout.slots);
+    for (const moment of ['m', 'v'])
+      for (let c = 0; c < training.optimizerWidth; c++) entries.push({ name: `${moment}${c}`, bytes: await this.encrypt(zero) });
+    return encodeMessage<StateHeader>('state', { step: 0, parameters: slots.length, optimizerWidth: training.optimizerWidth, settings }, entries);
+  }
+
+  /** A training batch: embeddings and key masks as for inference, and the labels and real-sequence mask on the gathered [CLS] rows. */
+  async encryptTrainingBatch(sequences: number[][], labels: number[]): Promise<{ batch: Uint8Array; info: Batch }> {
+    const C = this.desc.numLabels;
+    if (labels.length !== sequences.length) throw new InvalidArgumentError('one label per sequence', 'ERR_INVALID_ARGUMENT');
+    for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= C) throw new OutOfRangeError(`label ${y} outside 0..${C - 1}`, 'ERR_OUT_OF_RANGE');
+    this.checkRanges(sequences, labels);
+    const { request, batch } = await this.encryptBatch(sequences);
+    const message = decodeMessage<RequestHeader>(request, 'request');
+    const gathered = (value: (n: number) => number) => {
+      const v = new Float64Array(this.layout.slots);
+      for (let n = 0; n < sequences.length; n++) {
+        const row = (n % this.layout.sequences) * this.layout.tokens + Math.floor(n / this.layout.sequences);
+        for (let b = 0; b < this.layout.width; b++) v[this.layout.slot(b, row)] = value(n);
+      }
+      return v;
+    };
+    const entries: Entry[] = [...message.entries];
+    for (let c = 0; c < C; c++) entries.push({ name: `label${c}`, bytes: await this.encrypt(gathered((n) => (labels[n] === c ? 1 : 0))) });
+    entries.push({ name: 'real', bytes: await this.encrypt(gathered(() => 1)) });
+    return { batch: encodeMessage<BatchHeader>('batch', { groups: batch.groups }, entries), info: batch };
+  }
+
+  /** The batch's logits from a step log, and its mean loss (cross-entropy of the polynomial softmax, as the plaintext trainer). */
+  async readTrainingLog(log: Uint8Array, batch: Batch, labels: number[]): Promise<{ step: number; logits: Float64Array[]; loss: number; header: LogHeader }> {
+    const message = decodeMessage<LogHeader>(log, 'log');
+    const C = this.desc.numLabels;
+    const slots = await Promise.all(Array.from({ length: C }, (_, c) => this.decryptSlots(Ciphertext.load(this.context, entry(message, `logit${c}`)))));
+    const logits = Array.from({ length: batch.count }, (_, n) => {
+      const row = (n % this.layout.sequences) * this.layout.tokens + Math.floor(n / this.layout.sequences);
+      return Float64Array.from({ length: C }, (_, c) => slots[c][this.layout.slot(0, row)]);
+    });
+    const loss = logits.reduce((sum, l, n) => sum - Math.log(Math.max(P.softmaxApprox(P.centredLogits(l))[labels[n]], 1e-300)), 0) / batch.count;
+    return { step: message.header.step, logits, loss, header: message.header };
+  }
+
+  /** The trained adapters and head, decrypted into a copy of the client's model (a plaintext checkpoint). */
+  async decryptTrainingState(bytes: Uint8Array): Promise<{ model: Model; step: number }> {
+    const message = decodeMessage<StateHeader>(bytes, 'state');
+    const slots = parameterSlots(this.desc, this.model.cfg.loraRank);
+    if (message.header.parameters !== slots.length) throw new InvalidArgumentError('the state holds a different set of parameters', 'ERR_INVALID_ARGUMENT');
+    const values = await Promise.all(slots.map((_, i) => this.decryptSlots(Ciphertext.load(this.context, entry(message, `param${i}`)))));
+    const copy = deserialize(serialize(this.model)).model;
+    copy.setMode('lora');
+    readTrainable(this.layout, this.desc, slots, values, (name) => copy.p(name).data);
+    return { model: copy, step: message.header.step };
+  }
+
+  /** Decrypts any ciphertext of this client's context to its slots (diagnostics). */
+  async decryptSlots(ct: Ciphertext): Promise<Float64Array> {
+    const plain = await this.decryptor.decryptAsync(ct);
+    const slots = await this.encoder.decodeAsync(plain);
+    plain.dispose();
+    return slots;
   }
 
   /** The response's timing header (stages, bootstraps, seconds): public, no data. */

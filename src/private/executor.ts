@@ -41,6 +41,8 @@ export interface Value {
   bound: number;
   /** ciphertexts per row group */
   width: number;
+  /** row groups (the batch's, or one after the last layer gathers its [CLS] rows) */
+  count: number;
   groups: Ciphertext[][] | null;
 }
 
@@ -106,6 +108,15 @@ export interface ProgressEvent {
   bootstrapsDone: number;
 }
 
+export interface ExecutorHooks {
+  /** After every stage. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** As each bootstrap's stages end. */
+  onBootstrapStage?: (stage: string, seconds: number) => void;
+  /** Every stage's output value (for diagnostics: the client can decrypt them and compare). */
+  onStageOutput?: (stage: string, value: Value) => void;
+}
+
 export const INV_SQRT = { lo: P.ISQ_LO, hi: P.ISQ_HI } as const;
 
 /** Levels of a projection with its LoRA branch, and the levels the attention's value stage needs. */
@@ -119,7 +130,7 @@ const ODD_DEGREE7_DEPTH = 3;
 export class Executor {
   readonly stages: StageRecord[] = [];
   bootstraps = 0;
-  private pendingBootstraps = 0;
+  protected pendingBootstraps = 0;
 
   constructor(
     readonly desc: ModelDescription,
@@ -127,9 +138,8 @@ export class Executor {
     readonly topLevel: number,
     /** row groups (ciphertexts of sequences) in the batch */
     readonly groupCount: number,
-    private readonly backend: RunBackend | null,
-    private readonly onProgress?: (event: ProgressEvent) => void,
-    private readonly onBootstrapStage?: (stage: string, seconds: number) => void,
+    protected readonly backend: RunBackend | null,
+    protected readonly hooks: ExecutorHooks = {},
   ) {
     const heFriendly = desc.attention === 'gaussian' && desc.norm === 'poly' && desc.activation === 'relu-poly' && desc.pooler === 'tanh-poly';
     const standard = desc.attention === 'softmax' && desc.norm === 'exact' && desc.activation === 'gelu' && desc.pooler === 'tanh';
@@ -142,7 +152,7 @@ export class Executor {
   get planning(): boolean {
     return this.backend === null;
   }
-  private get run(): RunBackend {
+  protected get run(): RunBackend {
     if (!this.backend) throw new Error('internal: no backend while planning');
     return this.backend;
   }
@@ -150,7 +160,7 @@ export class Executor {
   /** A value of fresh ciphertexts (the client's inputs), at the top level. */
   input(name: string, bound: number, groups: Ciphertext[][] | null, width: number): Value {
     if (groups && groups.length !== this.groupCount) throw new InvalidArgumentError(`${name}: ${groups.length} row groups, expected ${this.groupCount}`);
-    return { name, level: this.topLevel, bound, width, groups };
+    return { name, level: this.topLevel, bound, width, count: this.groupCount, groups };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -160,42 +170,50 @@ export class Executor {
    * Bootstraps every value below its required level (all together, two ciphertexts per bootstrap).
    * A value is refreshed in place, so its later consumers see the refreshed ciphertexts.
    */
-  private async ensure(requests: [Value, number][]): Promise<Value[]> {
+  protected async ensure(requests: [Value, number][]): Promise<Value[]> {
     const unique = requests.filter(([v], i) => requests.findIndex(([w]) => w === v) === i);
     const low = unique.filter(([v, need]) => v.level < need);
-    // two ciphertexts per bootstrap: an odd count takes along the stage's lowest other input for free
-    const odd = low.reduce((n, [v]) => n + v.width * this.groupCount, 0) % 2 === 1;
-    const spare = unique.filter(([v]) => v.level < this.topLevel && v.width * this.groupCount === 1 && !low.some(([w]) => w === v));
-    if (low.length > 0 && odd && spare.length > 0) low.push(spare.reduce((a, b) => (b[0].level < a[0].level ? b : a)));
     for (const [v, need] of low)
       if (need > this.topLevel)
         throw new LevelMismatchError(`stage needs ${need} levels of ${v.name}; a bootstrap leaves ${this.topLevel}`, 'ERR_LEVEL_MISMATCH');
     if (low.length === 0) return requests.map(([v]) => v);
-    const count = low.reduce((n, [v]) => n + v.width * this.groupCount, 0);
-    const calls = Math.ceil(count / 2);
+    // two ciphertexts per bootstrap, paired with others of the same bound (a pair is divided by the
+    // larger bound, which would cost the smaller value precision); an odd one out takes along the
+    // stage's lowest other input of its bound for free
+    const entries: { value: Value; group: number; index: number }[] = [];
+    for (const [v] of low) for (let g = 0; g < v.count; g++) for (let i = 0; i < v.width; i++) entries.push({ value: v, group: g, index: i });
+    const odd = entries.filter((e) => entries.filter((f) => f.value.bound === e.value.bound).length % 2 === 1);
+    if (odd.length > 0) {
+      const spare = unique.filter(([v]) => v.level < this.topLevel && v.width * v.count === 1 && v.bound === odd[0].value.bound && !low.some(([w]) => w === v));
+      if (spare.length > 0) {
+        const [v] = spare.reduce((a, b) => (b[0].level < a[0].level ? b : a));
+        low.push([v, v.level]);
+        entries.push({ value: v, group: 0, index: 0 });
+      }
+    }
+    entries.sort((a, b) => a.value.bound - b.value.bound);
+    const calls = Math.ceil(entries.length / 2);
     this.pendingBootstraps += calls;
     if (!this.planning) {
-      const cts: Ciphertext[] = [];
-      const bounds: number[] = [];
-      for (const [v] of low) for (const g of v.groups!) for (const c of g) (cts.push(c), bounds.push(v.bound));
-      const out = await this.run.kernels.refresh(this.run.bootstrapper, cts, bounds, this.onBootstrapStage);
-      let i = 0;
-      for (const [v] of low) v.groups = v.groups!.map((g) => g.map(() => out[i++]));
+      const out = await this.run.kernels.refresh(this.run.bootstrapper, entries.map((e) => e.value.groups![e.group][e.index]), entries.map((e) => e.value.bound), this.hooks.onBootstrapStage);
+      const fresh = new Map<Value, Ciphertext[][]>();
+      for (const [v] of low) fresh.set(v, v.groups!.map((g) => g.slice()));
+      entries.forEach((e, i) => (fresh.get(e.value)![e.group][e.index] = out[i]));
+      for (const [v] of low) v.groups = fresh.get(v)!;
     }
-    if (process.env.CIPHERLM_TRACE) for (const [v, need] of low) console.log(`  refresh ${v.name} at ${v.level} (needs ${need}, ${v.width} ct)`);
     for (const [v] of low) v.level = this.topLevel;
     this.bootstraps += calls;
     return requests.map(([v]) => v);
   }
 
   /** Runs `body` on every row group (the kernels parallelize inside each call). */
-  private async perGroup<T>(body: (g: number) => Promise<T>): Promise<T[]> {
+  protected async perGroup<T>(like: Value, body: (g: number) => Promise<T>): Promise<T[]> {
     const out: T[] = [];
-    for (let g = 0; g < this.groupCount; g++) out.push(await body(g));
+    for (let g = 0; g < like.count; g++) out.push(await body(g));
     return out;
   }
 
-  private async stage(name: string, body: () => Promise<Value | Value[]>): Promise<void> {
+  protected async stage(name: string, body: () => Promise<Value | Value[]>): Promise<void> {
     const t0 = performance.now();
     const bootstrapsBefore = this.pendingBootstraps;
     this.pendingBootstraps = 0;
@@ -203,12 +221,14 @@ export class Executor {
     const out = Array.isArray(result) ? result : [result];
     this.stages.push({ stage: name, level: Math.min(...out.map((v) => v.level)), bootstraps: bootstrapsBefore + this.pendingBootstraps, seconds: (performance.now() - t0) / 1000 });
     this.pendingBootstraps = 0;
-    this.onProgress?.({ stage: name, stagesDone: this.stages.length, bootstrapsDone: this.bootstraps });
+    for (const v of out) this.hooks.onStageOutput?.(name, v);
+    this.hooks.onProgress?.({ stage: name, stagesDone: this.stages.length, bootstrapsDone: this.bootstraps });
   }
 
-  private made(name: string, level: number, bound: number, width: number, groups: Ciphertext[][] | null): Value {
-    if (level < 0) throw new LevelMismatchError(`internal: ${name} below level 0`, 'ERR_LEVEL_MISMATCH');
-    return { name, level, bound, width, groups };
+  protected made(name: string, level: number, bound: number, width: number, like: Value, groups: Ciphertext[][] | null): Value {
+    // a value at level 0 can only be bootstrapped as it is, which needs bound 1
+    if (level < 0 || (level === 0 && bound !== 1)) throw new LevelMismatchError(`internal: ${name} planned at level ${level} with bound ${bound}`, 'ERR_LEVEL_MISMATCH');
+    return { name, level, bound, width, count: like.count, groups };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -218,41 +238,44 @@ export class Executor {
     let out!: Value;
     await this.stage(name, async () => {
       const approx = { ...INV_SQRT, eps: this.desc.lnEps };
-      [x] = await this.ensure([[x, 3]]);
-      const stats = this.planning ? null : await this.perGroup((g) => this.run.kernels.normStatistics(x.groups![g][0], approx));
-      const pick = (i: number) => (stats ? stats.map((s) => [s[i]]) : null);
-      let centred = this.made(`${name}.centred`, x.level - 1, 2 * VALUE_BOUNDS.residual, 1, pick(0));
-      let t = this.made(`${name}.t`, x.level - 2, VALUE_BOUNDS.unit, 1, pick(1));
-      let halfV = this.made(`${name}.halfV`, x.level - 2, VALUE_BOUNDS.invSqrt, 1, pick(2));
-      // w ~ 1/sqrt(var + eps): the Chebyshev interpolant of poly.ts divided by sqrt(hi), then Newton steps
+      // v/2 is never bootstrapped: a bootstrap's absolute error would cost a small variance its
+      // relative precision, which the Newton steps cannot restore. So the input starts high enough
+      // for the statistics and the Chebyshev step, and v/2 serves every Newton step from there.
       const cheb = INV_SQRT_CHEBYSHEV;
       const depth = depthOfChebyshev(cheb);
+      [x] = await this.ensure([[x, depth + 3]]);
+      const stats = this.planning ? null : await this.perGroup(x, (g) => this.run.kernels.normStatistics(x.groups![g][0], approx));
+      const pick = (i: number) => (stats ? stats.map((s) => [s[i]]) : null);
+      let centred = this.made(`${name}.centred`, x.level - 1, 2 * VALUE_BOUNDS.residual, 1, x, pick(0));
+      let t = this.made(`${name}.t`, x.level - 2, VALUE_BOUNDS.unit, 1, x, pick(1));
+      const halfV = this.made(`${name}.halfV`, x.level - 2, VALUE_BOUNDS.invSqrt, 1, x, pick(2));
+      // w ~ 1/sqrt(var + eps): the Chebyshev interpolant of poly.ts divided by sqrt(hi), then Newton steps
       [t] = await this.ensure([[t, depth + 1]]);
       const tt = t;
-      let w = this.made(`${name}.w`, t.level - depth, VALUE_BOUNDS.normalized, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.chebyshev(tt.groups![g][0], cheb)]));
+      let w = this.made(`${name}.w`, t.level - depth, VALUE_BOUNDS.normalized, 1, t,
+        this.planning ? null : await this.perGroup(tt, async (g) => [await this.run.kernels.chebyshev(tt.groups![g][0], cheb)]));
       for (let i = 0; i < P.ISQ_NEWTON; i++) {
-        [w, halfV] = await this.ensure([[w, 3], [halfV, 3]]);
+        [w] = await this.ensure([[w, 3]]);
         const [ww, hv] = [w, halfV];
-        w = this.made(`${name}.w`, Math.min(ww.level, hv.level) - 2, VALUE_BOUNDS.normalized, 1,
-          this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.newton(ww.groups![g][0], hv.groups![g][0], approx)]));
+        w = this.made(`${name}.w`, Math.min(ww.level, hv.level) - 2, VALUE_BOUNDS.normalized, 1, ww,
+          this.planning ? null : await this.perGroup(ww, async (g) => [await this.run.kernels.newton(ww.groups![g][0], hv.groups![g][0], approx)]));
       }
       [centred, w] = await this.ensure([[centred, 2], [w, 2]]);
       const [c, ww] = [centred, w];
-      out = this.made(name, Math.min(c.level, ww.level) - 1, VALUE_BOUNDS.normalized, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.multiply(c.groups![g][0], ww.groups![g][0])]));
+      out = this.made(name, Math.min(c.level, ww.level) - 1, VALUE_BOUNDS.normalized, 1, c,
+        this.planning ? null : await this.perGroup(c, async (g) => [await this.run.kernels.multiply(c.groups![g][0], ww.groups![g][0])]));
       return out;
     });
     return out;
   }
 
   /** x W (+ bias) for a plaintext weight; one level. */
-  private async linear(x: Value, product: (b: RunBackend) => MatrixProduct, name: string, outWidth: number, bound: number): Promise<Value> {
+  protected async linear(x: Value, product: (b: RunBackend) => MatrixProduct, name: string, outWidth: number, bound: number): Promise<Value> {
     let out!: Value;
     await this.stage(name, async () => {
       [x] = await this.ensure([[x, 2]]);
-      out = this.made(name, x.level - 1, bound, outWidth,
-        this.planning ? null : await this.perGroup((g) => this.run.kernels.applyMatrix(product(this.run), x.groups![g])));
+      out = this.made(name, x.level - 1, bound, outWidth, x,
+        this.planning ? null : await this.perGroup(x, (g) => this.run.kernels.applyMatrix(product(this.run), x.groups![g])));
       return out;
     });
     return out;
@@ -267,8 +290,8 @@ export class Executor {
     await this.stage(name, async () => {
       [h] = await this.ensure([[h, 3]]);
       const level = h.level - 2;
-      out = this.made(name, level, VALUE_BOUNDS.projection, 1,
-        this.planning ? null : await this.perGroup(async (g) => {
+      out = this.made(name, level, VALUE_BOUNDS.projection, 1, h,
+        this.planning ? null : await this.perGroup(h, async (g) => {
           const k = this.run.kernels;
           const x = h.groups![g][0];
           const adapter = this.run.weights.adapters[l][which];
@@ -290,8 +313,8 @@ export class Executor {
       [q, k] = await this.ensure([[q, 4], [k, 4]]);
       const level = Math.min(q.level, k.level) - 3;
       const packed = this.packedCount();
-      out = this.made(`${name}.bases`, level, VALUE_BOUNDS.unit, packed,
-        this.planning ? null : await this.perGroup((g) => this.run.kernels.attentionBases(q.groups![g][0], k.groups![g][0], constant, P.EXP_SQUARINGS)));
+      out = this.made(`${name}.bases`, level, VALUE_BOUNDS.unit, packed, q,
+        this.planning ? null : await this.perGroup(q, (g) => this.run.kernels.attentionBases(q.groups![g][0], k.groups![g][0], constant, P.EXP_SQUARINGS)));
       return out;
     });
     let kernel = out;
@@ -302,8 +325,8 @@ export class Executor {
         [kernel] = await this.ensure([[kernel, 2]]);
         const count = Math.min(remaining, kernel.level - 1);
         const input = kernel;
-        kernel = this.made(`${name}.exp`, input.level - count, VALUE_BOUNDS.unit, input.width,
-          this.planning ? null : await this.perGroup((g) => Promise.all(input.groups![g].map((c) => this.run.kernels.squarings(c, count)))));
+        kernel = this.made(`${name}.exp`, input.level - count, VALUE_BOUNDS.unit, input.width, input,
+          this.planning ? null : await this.perGroup(input, (g) => Promise.all(input.groups![g].map((c) => this.run.kernels.squarings(c, count)))));
         remaining -= count;
         return kernel;
       });
@@ -311,8 +334,8 @@ export class Executor {
     await this.stage(`${name}.values`, async () => {
       [kernel, v, mask] = await this.ensure([[kernel, 2], [v, VALUES_INPUT_LEVELS], [mask, VALUES_INPUT_LEVELS]]);
       const level = Math.min(Math.min(v.level, mask.level) - 3, kernel.level) - 1;
-      out = this.made(name, level, VALUE_BOUNDS.attention, 1,
-        this.planning ? null : await this.perGroup(async (g) => [
+      out = this.made(name, level, VALUE_BOUNDS.attention, 1, v,
+        this.planning ? null : await this.perGroup(kernel, async (g) => [
           await this.run.kernels.attentionApply(kernel.groups![g], v.groups![g][0], mask.groups![g][0], constant, P.EXP_SQUARINGS),
         ]));
       return out;
@@ -320,16 +343,27 @@ export class Executor {
     return out;
   }
 
-  private packedCount(): number {
+  /** Only the [CLS] rows matter after the last attention: one ciphertext for every row group from here. */
+  protected async gatherFirstRows(x: Value): Promise<Value> {
+    let out!: Value;
+    await this.stage('gather', async () => {
+      [x] = await this.ensure([[x, 2]]);
+      out = { name: 'gather', level: x.level - 1, bound: x.bound, width: x.width, count: 1, groups: this.planning ? null : [[await this.run.kernels.gatherFirstRows(x.groups!.map((g) => g[0]))]] };
+      return out;
+    });
+    return out;
+  }
+
+  protected packedCount(): number {
     const per = this.desc.dim / this.desc.heads;
     return Math.ceil(this.desc.maxLen / per);
   }
 
-  private async add(a: Value, b: Value, name: string, bound: number): Promise<Value> {
+  protected async add(a: Value, b: Value, name: string, bound: number): Promise<Value> {
     let out!: Value;
     await this.stage(name, async () => {
-      out = this.made(name, Math.min(a.level, b.level), bound, a.width,
-        this.planning ? null : await this.perGroup((g) => Promise.all(a.groups![g].map((c, i) => this.run.kernels.add(c, b.groups![g][i])))));
+      out = this.made(name, Math.min(a.level, b.level), bound, a.width, a,
+        this.planning ? null : await this.perGroup(a, (g) => Promise.all(a.groups![g].map((c, i) => this.run.kernels.add(c, b.groups![g][i])))));
       return out;
     });
     return out;
@@ -345,8 +379,8 @@ export class Executor {
       await this.stage(`L${l}.sign`, async () => {
         [s] = await this.ensure([[s, 4]]);
         const input = s;
-        s = this.made(`L${l}.sign`, input.level - 3, VALUE_BOUNDS.unit, chunks,
-          this.planning ? null : await this.perGroup((g) => Promise.all(input.groups![g].map((c) => this.run.kernels.oddDegree7(c, coefficients)))));
+        s = this.made(`L${l}.sign`, input.level - 3, VALUE_BOUNDS.unit, chunks, input,
+          this.planning ? null : await this.perGroup(input, (g) => Promise.all(input.groups![g].map((c) => this.run.kernels.oddDegree7(c, coefficients)))));
         return s;
       });
     }
@@ -354,8 +388,8 @@ export class Executor {
     await this.stage(`L${l}.relu`, async () => {
       let tt = t;
       [tt, s] = await this.ensure([[tt, 2], [s, 2]]);
-      z = this.made(`L${l}.relu`, Math.min(tt.level, s.level) - 1, VALUE_BOUNDS.unit, chunks,
-        this.planning ? null : await this.perGroup((g) => Promise.all(tt.groups![g].map((c, i) => this.run.kernels.reluCombine(c, s.groups![g][i])))));
+      z = this.made(`L${l}.relu`, Math.min(tt.level, s.level) - 1, VALUE_BOUNDS.unit, chunks, tt,
+        this.planning ? null : await this.perGroup(tt, (g) => Promise.all(tt.groups![g].map((c, i) => this.run.kernels.reluCombine(c, s.groups![g][i])))));
       return z;
     });
     const f = await this.linear(z, (b) => b.matrices.layers[l].down, `L${l}.down`, 1, VALUE_BOUNDS.residual);
@@ -372,8 +406,8 @@ export class Executor {
     await this.stage('keyMask.packed', async () => {
       [mask] = await this.ensure([[mask, SOFTMAX_PACKED_MASK_DEPTH]]);
       const constants = softmaxConstants(this.desc.headDim);
-      out = this.made('keyMask.packed', mask.level - SOFTMAX_PACKED_MASK_DEPTH, VALUE_BOUNDS.signed, this.packedCount(),
-        this.planning ? null : await this.perGroup((g) => this.run.kernels.softmaxPackedMask(mask.groups![g][0], constants)));
+      out = this.made('keyMask.packed', mask.level - SOFTMAX_PACKED_MASK_DEPTH, VALUE_BOUNDS.signed, this.packedCount(), mask,
+        this.planning ? null : await this.perGroup(mask, (g) => this.run.kernels.softmaxPackedMask(mask.groups![g][0], constants)));
       return out;
     });
     return out;
@@ -388,8 +422,8 @@ export class Executor {
       [q, k, mask] = await this.ensure([[q, SOFTMAX_SCORES_DEPTH + 1], [k, SOFTMAX_SCORES_DEPTH + 1], [mask, SOFTMAX_SCORES_DEPTH + 1]]);
       const level = Math.min(q.level, k.level, mask.level) - SOFTMAX_SCORES_DEPTH;
       [packedMask] = await this.ensure([[packedMask, level + 1]]);
-      scores = this.made(`${name}.scores`, level, VALUE_BOUNDS.signed, this.packedCount(),
-        this.planning ? null : await this.perGroup((g) => kernels().softmaxScores(q.groups![g][0], k.groups![g][0], mask.groups![g][0], packedMask.groups![g], constants)));
+      scores = this.made(`${name}.scores`, level, VALUE_BOUNDS.signed, this.packedCount(), q,
+        this.planning ? null : await this.perGroup(q, (g) => kernels().softmaxScores(q.groups![g][0], k.groups![g][0], mask.groups![g][0], packedMask.groups![g], constants)));
       return scores;
     });
     const rowMax = await this.rowMax(scores, name);
@@ -400,8 +434,8 @@ export class Executor {
       [scores, m] = await this.ensure([[scores, 2], [m, 2]]);
       const { factor, offset } = softmaxExpAffine();
       const [sc, mx] = [scores, m];
-      const t = this.made(`${name}.expInput`, Math.min(sc.level, mx.level) - 1, VALUE_BOUNDS.signed, sc.width,
-        this.planning ? null : await this.perGroup((g) => kernels().softmaxExpInput(sc.groups![g], mx.groups![g][0], factor, offset, constants)));
+      const t = this.made(`${name}.expInput`, Math.min(sc.level, mx.level) - 1, VALUE_BOUNDS.signed, sc.width, sc,
+        this.planning ? null : await this.perGroup(sc, (g) => kernels().softmaxExpInput(sc.groups![g], mx.groups![g][0], factor, offset, constants)));
       e = await this.chebyshevValue(t, SOFTMAX_EXP_CHEBYSHEV, `${name}.exp`, expBound(P.SMX_EXP_SQUARINGS));
       return e;
     });
@@ -411,8 +445,8 @@ export class Executor {
         [e] = await this.ensure([[e, 2]]);
         const count = Math.min(remaining, e.level - 1);
         const input = e;
-        e = this.made(`${name}.exp`, input.level - count, expBound(remaining - count), input.width,
-          this.planning ? null : await this.perGroup((g) => Promise.all(input.groups![g].map((c) => kernels().squarings(c, count)))));
+        e = this.made(`${name}.exp`, input.level - count, expBound(remaining - count), input.width, input,
+          this.planning ? null : await this.perGroup(input, (g) => Promise.all(input.groups![g].map((c) => kernels().squarings(c, count)))));
         remaining -= count;
         return e;
       });
@@ -424,9 +458,9 @@ export class Executor {
       [e, packedMask] = await this.ensure([[e, 3], [packedMask, 3]]);
       const [ee, pm] = [e, packedMask];
       const level = Math.min(ee.level, pm.level) - 1;
-      const out = this.planning ? null : await this.perGroup((g) => kernels().softmaxRowSums(ee.groups![g], pm.groups![g], constants));
-      masked = this.made(`${name}.masked`, level, VALUE_BOUNDS.exponential, ee.width, out && out.map((cts) => cts.slice(0, -1)));
-      sum = this.made(`${name}.sum`, level, VALUE_BOUNDS.rowSum, 1, out && out.map((cts) => cts.slice(-1)));
+      const out = this.planning ? null : await this.perGroup(ee, (g) => kernels().softmaxRowSums(ee.groups![g], pm.groups![g], constants));
+      masked = this.made(`${name}.masked`, level, VALUE_BOUNDS.exponential, ee.width, ee, out && out.map((cts) => cts.slice(0, -1)));
+      sum = this.made(`${name}.sum`, level, VALUE_BOUNDS.rowSum, 1, ee, out && out.map((cts) => cts.slice(-1)));
       return [masked, sum];
     });
     const inverse = await this.goldschmidt(sum, name);
@@ -435,8 +469,8 @@ export class Executor {
       let a = inverse;
       [masked, a] = await this.ensure([[masked, 3], [a, 2]]);
       const [mk, ia] = [masked, a];
-      weights = this.made(`${name}.weights`, Math.min(mk.level - 1, ia.level) - 1, VALUE_BOUNDS.signed, mk.width,
-        this.planning ? null : await this.perGroup((g) => kernels().softmaxNormalize(mk.groups![g], ia.groups![g][0], 1 / P.SMX_INV_CENTER, constants)));
+      weights = this.made(`${name}.weights`, Math.min(mk.level - 1, ia.level) - 1, VALUE_BOUNDS.signed, mk.width, mk,
+        this.planning ? null : await this.perGroup(mk, (g) => kernels().softmaxNormalize(mk.groups![g], ia.groups![g][0], 1 / P.SMX_INV_CENTER, constants)));
       return weights;
     });
     let out!: Value;
@@ -444,8 +478,8 @@ export class Executor {
       [weights, v, mask] = await this.ensure([[weights, 2], [v, VALUES_INPUT_LEVELS], [mask, VALUES_INPUT_LEVELS]]);
       const [w, vv, m] = [weights, v, mask];
       const level = Math.min(Math.min(vv.level, m.level) - 3, w.level) - 1;
-      out = this.made(`L${l}.attention`, level, VALUE_BOUNDS.attention, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await kernels().attentionValues(w.groups![g], vv.groups![g][0], m.groups![g][0])]));
+      out = this.made(`L${l}.attention`, level, VALUE_BOUNDS.attention, 1, vv,
+        this.planning ? null : await this.perGroup(vv, async (g) => [await kernels().attentionValues(w.groups![g], vv.groups![g][0], m.groups![g][0])]));
       return out;
     });
     return out;
@@ -456,8 +490,8 @@ export class Executor {
     const depth = depthOfChebyshev(coefficients);
     [t] = await this.ensure([[t, depth + 1]]);
     const input = t;
-    return this.made(name, input.level - depth, bound, input.width,
-      this.planning ? null : await this.perGroup((g) => Promise.all(input.groups![g].map((c) => this.run.kernels.chebyshev(c, coefficients)))));
+    return this.made(name, input.level - depth, bound, input.width, input,
+      this.planning ? null : await this.perGroup(input, (g) => Promise.all(input.groups![g].map((c) => this.run.kernels.chebyshev(c, coefficients)))));
   }
 
   /**
@@ -472,13 +506,13 @@ export class Executor {
       list = next;
     }
     let max = list[0];
-    const stride = this.desc.heads * this.rows;
+    const stride = this.desc.heads * this.layoutRows;
     for (let span = this.desc.headDim / 2; span >= 1; span /= 2) max = { value: await this.pairMax(max, null, span * stride, name), index: 0 };
     return max.value;
   }
 
   /** Rows of the layout, the block size the max's rotations move by (planning tracks levels only). */
-  private get rows(): number {
+  private get layoutRows(): number {
     return this.backend ? this.run.kernels.layout.rows : 0;
   }
 
@@ -488,20 +522,20 @@ export class Executor {
     const at = (x: Operand, g: number) => x.value.groups![g][x.index];
     let out!: Value;
     await this.stage(`${name}.max`, async () => {
-      let d = this.made(`${name}.difference`, Math.min(a.value.level, b ? b.value.level : Infinity), VALUE_BOUNDS.signed, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await kernels().maxDifference(at(a, g), b ? at(b, g) : null, step)]));
+      let d = this.made(`${name}.difference`, Math.min(a.value.level, b ? b.value.level : Infinity), VALUE_BOUNDS.signed, 1, a.value,
+        this.planning ? null : await this.perGroup(a.value, async (g) => [await kernels().maxDifference(at(a, g), b ? at(b, g) : null, step)]));
       let s = d;
       for (const coefficients of comparisonSteps()) {
         // the running max may ride along in a bootstrap of the sign (two real ciphertexts per bootstrap)
         [s] = await this.ensure([[s, ODD_DEGREE7_DEPTH + 1], [a.value, 0]]);
         const input = s;
-        s = this.made(`${name}.sign`, input.level - ODD_DEGREE7_DEPTH, VALUE_BOUNDS.signed, 1,
-          this.planning ? null : await this.perGroup(async (g) => [await kernels().oddDegree7(input.groups![g][0], coefficients)]));
+        s = this.made(`${name}.sign`, input.level - ODD_DEGREE7_DEPTH, VALUE_BOUNDS.signed, 1, input,
+          this.planning ? null : await this.perGroup(input, async (g) => [await kernels().oddDegree7(input.groups![g][0], coefficients)]));
       }
       [d, s] = await this.ensure([[d, 2], [s, 2], [a.value, 1]]);
       const [dd, ss] = [d, s];
-      out = this.made(`${name}.max`, Math.min(a.value.level, Math.min(dd.level, ss.level) - 1), VALUE_BOUNDS.signed, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await kernels().maxCombine(at(a, g), dd.groups![g][0], ss.groups![g][0])]));
+      out = this.made(`${name}.max`, Math.min(a.value.level, Math.min(dd.level, ss.level) - 1), VALUE_BOUNDS.signed, 1, dd,
+        this.planning ? null : await this.perGroup(dd, async (g) => [await kernels().maxCombine(at(a, g), dd.groups![g][0], ss.groups![g][0])]));
       return out;
     });
     return out;
@@ -515,9 +549,9 @@ export class Executor {
     await this.stage(`${name}.inverse`, async () => {
       [sum] = await this.ensure([[sum, 2]]);
       const x = sum;
-      const start = this.planning ? null : await this.perGroup((g) => kernels().goldschmidtStart(x.groups![g][0], P.SMX_INV_CENTER));
-      a = this.made(`${name}.inverse`, x.level - 1, VALUE_BOUNDS.inverse, 1, start && start.map((ab) => [ab[0]]));
-      b = this.made(`${name}.inverseError`, x.level - 1, VALUE_BOUNDS.signed, 1, start && start.map((ab) => [ab[1]]));
+      const start = this.planning ? null : await this.perGroup(x, (g) => kernels().goldschmidtStart(x.groups![g][0], P.SMX_INV_CENTER));
+      a = this.made(`${name}.inverse`, x.level - 1, VALUE_BOUNDS.inverse, 1, x, start && start.map((ab) => [ab[0]]));
+      b = this.made(`${name}.inverseError`, x.level - 1, VALUE_BOUNDS.signed, 1, x, start && start.map((ab) => [ab[1]]));
       return [a, b];
     });
     let remaining = P.SMX_INV_ITERATIONS;
@@ -526,9 +560,9 @@ export class Executor {
         [a, b] = await this.ensure([[a, 2], [b, 3]]);
         const count = Math.min(remaining, a.level - 1, b.level - 2);
         const [ia, ib] = [a, b];
-        const out = this.planning ? null : await this.perGroup((g) => kernels().goldschmidtSteps(ia.groups![g][0], ib.groups![g][0], count));
-        a = this.made(`${name}.inverse`, Math.min(ia.level - count, ib.level - count - 1), VALUE_BOUNDS.inverse, 1, out && out.map((ab) => [ab[0]]));
-        b = this.made(`${name}.inverseError`, ib.level - count, VALUE_BOUNDS.signed, 1, out && out.map((ab) => [ab[1]]));
+        const out = this.planning ? null : await this.perGroup(ia, (g) => kernels().goldschmidtSteps(ia.groups![g][0], ib.groups![g][0], count));
+        a = this.made(`${name}.inverse`, Math.min(ia.level - count, ib.level - count - 1), VALUE_BOUNDS.inverse, 1, ia, out && out.map((ab) => [ab[0]]));
+        b = this.made(`${name}.inverseError`, ib.level - count, VALUE_BOUNDS.signed, 1, ib, out && out.map((ab) => [ab[1]]));
         remaining -= count;
         return [a, b];
       });
@@ -554,8 +588,8 @@ export class Executor {
     await this.stage('head.pooler', async () => {
       let zz = z;
       [zz] = await this.ensure([[zz, 2]]);
-      u = this.made('head.pooler', zz.level - 1, VALUE_BOUNDS.unit, 1,
-        this.planning ? null : await this.perGroup(async (g) => {
+      u = this.made('head.pooler', zz.level - 1, VALUE_BOUNDS.unit, 1, zz,
+        this.planning ? null : await this.perGroup(zz, async (g) => {
           const h = this.run.weights.head;
           return [await this.run.kernels.cipherMatrix(zz.groups![g][0], h.poolerDiagonals, h.poolerBias)];
         }));
@@ -566,15 +600,15 @@ export class Executor {
       const cheb = TANH_CHEBYSHEV;
       const depth = depthOfChebyshev(cheb);
       [u] = await this.ensure([[u, depth + 1]]);
-      th = this.made('head.tanh', u.level - depth, VALUE_BOUNDS.unit, 1,
-        this.planning ? null : await this.perGroup(async (g) => [await this.run.kernels.chebyshev(u.groups![g][0], cheb)]));
+      th = this.made('head.tanh', u.level - depth, VALUE_BOUNDS.unit, 1, u,
+        this.planning ? null : await this.perGroup(u, async (g) => [await this.run.kernels.chebyshev(u.groups![g][0], cheb)]));
       return th;
     });
     let logits!: Value;
     await this.stage('head.classifier', async () => {
       [th] = await this.ensure([[th, 1]]);
-      logits = this.made('logits', th.level - 1, VALUE_BOUNDS.residual, this.desc.numLabels,
-        this.planning ? null : await this.perGroup((g) => {
+      logits = this.made('logits', th.level - 1, VALUE_BOUNDS.residual, this.desc.numLabels, th,
+        this.planning ? null : await this.perGroup(th, (g) => {
           const h = this.run.weights.head;
           return this.run.kernels.featureDot(th.groups![g][0], h.classifier, h.classifierBias);
         }));
@@ -598,7 +632,8 @@ export class Executor {
       const v = await this.projection(h, l, 'value');
       const att = packedMask ? await this.softmaxAttention(q, k, v, keyMask, packedMask, l) : await this.attention(q, k, v, keyMask, l);
       const o = await this.linear(att, (b) => b.matrices.layers[l].output, `L${l}.output`, 1, VALUE_BOUNDS.residual);
-      const x1 = await this.add(x, o, `L${l}.residual1`, VALUE_BOUNDS.residual);
+      let x1 = await this.add(x, o, `L${l}.residual1`, VALUE_BOUNDS.residual);
+      if (l === this.desc.layers.length - 1 && x1.count > 1) x1 = await this.gatherFirstRows(x1);
       const h2 = await this.layerNorm(x1, `L${l}.ln2`);
       x = this.desc.activation === 'gelu' ? await this.geluFeedForward(x1, h2, l) : await this.feedForward(x1, h2, l);
     }
@@ -608,15 +643,21 @@ export class Executor {
 
 /** f(t) = (35 t - 35 t^3 + 21 t^5 - 5 t^7) / 16: the coefficients of t, t^3, t^5, t^7. */
 export function signCoefficients(): number[] {
-  const relu = P.exportPolys().relu as { f: number[] };
-  return relu.f;
+  return POLYS.relu.f;
 }
 
-/** The 1/sqrt interpolant of poly.ts giving w = 1/sqrt(var + eps) directly (divided by sqrt(hi)). */
-/** The pooler's tanh interpolant of poly.ts (its input is divided by TANH_B in the pooler weights). */
-export const TANH_CHEBYSHEV = Float64Array.from(P.TANH_CHEB.c);
+/** The approximation table both executors share (poly.ts's exportPolys()). */
+const POLYS = P.exportPolys() as {
+  invSqrt: { cheb: number[]; interval: [number, number] };
+  tanh: { cheb: number[] };
+  relu: { f: number[] };
+};
 
-export const INV_SQRT_CHEBYSHEV = Float64Array.from(P.ISQ_CHEB.c, (c) => c / Math.sqrt(P.ISQ_HI));
+/** The pooler's tanh interpolant (its input is divided by TANH_B in the pooler weights). */
+export const TANH_CHEBYSHEV = Float64Array.from(POLYS.tanh.cheb);
+
+/** The LayerNorm's 1/sqrt interpolant, divided by sqrt(hi) so that it gives 1/sqrt(var + eps) directly. */
+export const INV_SQRT_CHEBYSHEV = Float64Array.from(POLYS.invSqrt.cheb, (c) => c / Math.sqrt(POLYS.invSqrt.interval[1]));
 
 const depths = new Map<Float64Array, number>();
 /** Levels a Chebyshev evaluation of these coefficients consumes (native ChebyshevEvaluation). */

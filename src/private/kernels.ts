@@ -92,6 +92,18 @@ export class Kernels extends NativeResource {
   add(a: Ciphertext, b: Ciphertext): Promise<Ciphertext> {
     return this.one('kernelAdd', a.handle, b.handle);
   }
+  /** a - b at the lower level. */
+  sub(a: Ciphertext, b: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelSub', a.handle, b.handle);
+  }
+  /** x + value in every slot; no level. */
+  addScalar(x: Ciphertext, value: number): Promise<Ciphertext> {
+    return this.one('kernelAddScalar', x.handle, value);
+  }
+  /** x * scale + shift per model feature (shift may be empty); one level. */
+  affine(x: Ciphertext, scale: Float64Array, shift: Float64Array = new Float64Array(0)): Promise<Ciphertext> {
+    return this.one('kernelAffine', x.handle, scale, shift);
+  }
   /** factor * x moved down to `level` (canonical there). */
   lower(x: Ciphertext, level: number, factor = 1): Promise<Ciphertext> {
     return this.one('kernelLower', x.handle, level, factor);
@@ -170,13 +182,78 @@ export class Kernels extends NativeResource {
   cipherMatrix(x: Ciphertext, diagonals: Ciphertext[], bias: Ciphertext | null): Promise<Ciphertext> {
     return this.one('kernelCipherMatrix', x.handle, Kernels.handles(diagonals), bias ? bias.handle : null);
   }
+  /** The [CLS] rows of every row group in one ciphertext (group g's sequence s at row s * tokens + g); one level. */
+  gatherFirstRows(groups: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelGatherFirstRows', Kernels.handles(groups));
+  }
+  /** y W^T with the pre-rotated diagonals of W; one level. */
+  cipherMatrixTranspose(y: Ciphertext, diagonals: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelCipherMatrixTranspose', y.handle, Kernels.handles(diagonals));
+  }
+  /** Gradients of the pre-rotated diagonals for x W (row totals, valid on each block's last row); one level. */
+  cipherMatrixGradient(x: Ciphertext, dy: Ciphertext): Promise<Ciphertext[]> {
+    return this.many('kernelCipherMatrixGradient', x.handle, dy.handle);
+  }
+  /** The gather's backward: group g's [CLS] rows from rows s * tokens + g, other rows zero; one level. */
+  scatterFirstRows(gathered: Ciphertext, groups: number): Promise<Ciphertext[]> {
+    return this.many('kernelScatterFirstRows', gathered.handle, groups);
+  }
   /** Bootstraps (two at a time) back to the top level; bounds[i] >= max |value| of cts[i]. */
   refresh(bootstrapper: Bootstrapper, cts: Ciphertext[], bounds: number[], onProgress?: (stage: string, seconds: number) => void): Promise<Ciphertext[]> {
     return this.many('kernelRefresh', bootstrapper.handle, Kernels.handles(cts), Float64Array.from(bounds), onProgress);
   }
 
+  /** Several polynomials of one input from one Chebyshev basis. */
+  chebyshevMany(t: Ciphertext, polynomials: Float64Array[]): Promise<Ciphertext[]> {
+    return this.many('kernelChebyshevMany', t.handle, polynomials);
+  }
+  /** [f(t), f'(t)] of the composite sign's degree-7 step; three levels. */
+  oddDegree7WithDerivative(t: Ciphertext, coefficients: readonly number[]): Promise<Ciphertext[]> {
+    return this.many('kernelOddDegree7WithDerivative', t.handle, Float64Array.from(coefficients));
+  }
+  /** [w', dw'/dv] of a Newton step of 1/sqrt(v); two and three levels. */
+  newtonWithDerivative(w: Ciphertext, dw: Ciphertext, halfV: Ciphertext, approx: InvSqrtConstants): Promise<Ciphertext[]> {
+    return this.many('kernelNewtonWithDerivative', w.handle, dw.handle, halfV.handle, approx.lo, approx.hi, approx.eps);
+  }
+  /** LayerNorm's backward from dL/d(normalized, before gamma and beta); four levels. */
+  normBackward(dh: Ciphertext, centred: Ciphertext, w: Ciphertext, dw: Ciphertext, approx: InvSqrtConstants): Promise<Ciphertext> {
+    return this.one('kernelNormBackward', dh.handle, centred.handle, w.handle, dw.handle, approx.lo, approx.hi, approx.eps);
+  }
+  /** Packed per-head inner products of x at query rows and y at the shifted key rows; three levels. */
+  attentionInner(x: Ciphertext, y: Ciphertext): Promise<Ciphertext[]> {
+    return this.many('kernelAttentionInner', x.handle, y.handle);
+  }
+  /** sum over shifts of a packed kernel times the shifted x; one level below min(kernel, x - 2). */
+  attentionWeigh(kernel: Ciphertext[], x: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelAttentionWeigh', Kernels.handles(kernel), x.handle);
+  }
+  /** The packed kernel of the transposed matrix; two levels. */
+  attentionTranspose(kernel: Ciphertext[]): Promise<Ciphertext[]> {
+    return this.many('kernelAttentionTranspose', Kernels.handles(kernel));
+  }
+  /** sum over shifts of a packed kernel, replicated on each head's blocks; no level. */
+  attentionHeadSums(kernel: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelAttentionHeadSums', Kernels.handles(kernel));
+  }
+  /** Sum over the rows of each block, valid on the block's last row; no level. */
+  rowTotal(x: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelRowTotal', x.handle);
+  }
+  /** Row totals packed one per row (parameter i at row rows-1-i); one level. */
+  packRows(totals: Ciphertext[]): Promise<Ciphertext> {
+    return this.one('kernelPackRows', Kernels.handles(totals));
+  }
+  /** Packed parameter i times factors[i]; one level. */
+  scaleRows(packed: Ciphertext, factors: Float64Array): Promise<Ciphertext> {
+    return this.one('kernelScaleRows', packed.handle, factors);
+  }
+  /** Packed parameter i as block constants again; one level. */
+  unpackRow(packed: Ciphertext, index: number): Promise<Ciphertext> {
+    return this.one('kernelUnpackRow', packed.handle, index);
+  }
+
   /** Rotation steps the kernels rotate by, for a layout (the client makes Galois keys for these). */
-  static rotationSteps(layout: ActivationLayout): number[] {
-    return callNative<number[]>('kernelRotationSteps', layout.slots, layout.width, layout.tokens, layout.heads);
+  static rotationSteps(layout: ActivationLayout, training = false): number[] {
+    return callNative<number[]>('kernelRotationSteps', layout.slots, layout.width, layout.tokens, layout.heads, training);
   }
 }

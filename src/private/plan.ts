@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../api/errors';
 import type { ModelDescription } from '../model/description';
 import { Executor, VALUE_BOUNDS, type StageRecord } from './executor';
 import { Kernels } from './kernels';
+import { GRADIENT_BOUNDS, Trainer } from './trainer';
 import { ActivationLayout } from './layout';
 
 export const PLAN_FORMAT = 'cipherlm-private-inference/1';
@@ -45,6 +46,15 @@ export interface PrivateInferencePlan {
   /** Per row group of `layout.sequences` sequences. */
   bootstrapsPerGroup: number;
   stages: StageRecord[];
+  /** Private fine-tuning, when the server offers it (its rotation steps are in rotationSteps). */
+  training?: {
+    /** trainable ciphertexts (trainer.parameterSlots) and the packed optimizer ciphertexts */
+    parameters: number;
+    optimizerWidth: number;
+    /** bootstraps of one step of one row group */
+    bootstrapsPerStep: number;
+    stages: StageRecord[];
+  };
 }
 
 export function layoutFor(slots: number, desc: ModelDescription): ActivationLayout {
@@ -59,12 +69,19 @@ export async function makePlan(
   topScale: number,
   publicDigest: string,
   loraRank: number,
+  training = false,
 ): Promise<PrivateInferencePlan> {
   const slots = preset.context.ringDegree / 2;
   const layout = layoutFor(slots, desc);
   const executor = new Executor(desc, bootstrapper.outputLevel, 1, null);
   await executor.forward(executor.input('embeddings', VALUE_BOUNDS.residual, null, 1), executor.input('keyMask', VALUE_BOUNDS.unit, null, 1));
-  const steps = [...new Set(Kernels.rotationSteps(layout).map((s) => ((s % slots) + slots) % slots))].sort((a, b) => a - b);
+  const steps = [...new Set(Kernels.rotationSteps(layout, training).map((s) => ((s % slots) + slots) % slots))].sort((a, b) => a - b);
+  let trainingPlan: PrivateInferencePlan['training'];
+  if (training) {
+    const trainer = new Trainer(desc, bootstrapper.outputLevel, 1, layout.rows, null);
+    await trainer.step(...planningStep(trainer, desc));
+    trainingPlan = { parameters: trainer.parameterCount, optimizerWidth: trainer.optimizerWidth, bootstrapsPerStep: trainer.bootstraps, stages: trainer.stages };
+  }
   return {
     format: PLAN_FORMAT,
     preset: {
@@ -93,7 +110,25 @@ export async function makePlan(
     bootstrapGaloisElements: [...bootstrapper.galoisElements],
     bootstrapsPerGroup: executor.bootstraps,
     stages: executor.stages,
+    ...(trainingPlan ? { training: trainingPlan } : {}),
   };
+}
+
+/** Level-only arguments of a training step (planning: no ciphertexts). */
+export function planningStep(trainer: Trainer, desc: ModelDescription): Parameters<Trainer['step']> {
+  const gathered = (name: string) => trainer.parameter(name, null, 1);
+  const packed = (name: string, bound: number) => ({ ...trainer.parameter(name, null, bound), width: trainer.optimizerWidth });
+  return [
+    {
+      embeddings: trainer.input('embeddings', VALUE_BOUNDS.residual, null, 1),
+      keyMask: trainer.input('keyMask', VALUE_BOUNDS.unit, null, 1),
+      labels: Array.from({ length: desc.numLabels }, (_, c) => gathered(`label${c}`)),
+      real: gathered('real'),
+    },
+    Array.from({ length: trainer.parameterCount }, (_, i) => trainer.parameter(`parameter${i}`, null)),
+    { m: packed('m', GRADIENT_BOUNDS.moment), v: packed('v', GRADIENT_BOUNDS.secondMoment) },
+    { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 6e-4, weightDecay: 0.01, batch: 16 },
+  ];
 }
 
 /** Checks a plan's shape before a client trusts it (the server's bytes are untrusted input too). */

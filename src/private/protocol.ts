@@ -17,7 +17,7 @@ const FIXED = 12;
 /** Header JSON above this is refused before parsing (the headers here are a few kilobytes). */
 const MAX_HEADER = 16 << 20;
 
-export const MESSAGE_KINDS = ['plan', 'key', 'weights', 'request', 'response'] as const;
+export const MESSAGE_KINDS = ['plan', 'key', 'weights', 'request', 'response', 'state', 'batch', 'log'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface Entry {

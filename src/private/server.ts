@@ -11,13 +11,15 @@ import { DeserializationError, InsecureParametersError, InvalidArgumentError, Le
 import { GaloisKeys, KeyGenerator, RelinKey, SecretKey } from '../api/keys';
 import { describeModel, type ModelDescription } from '../model/description';
 import type { Model } from '../model/model';
-import { Executor, VALUE_BOUNDS, type EncryptedWeights, type ProgressEvent, type StageRecord } from './executor';
+import { Executor, VALUE_BOUNDS, type EncryptedWeights, type ProgressEvent, type StageRecord, type Value } from './executor';
+import { Trainer, GRADIENT_BOUNDS, type OptimizerSettings, type TrainingBackend } from './trainer';
+import { writeFileAtomic } from './atomic-file';
 import { Kernels } from './kernels';
 import { ActivationLayout } from './layout';
-import { layoutFor, makePlan, type PrivateInferencePlan } from './plan';
+import { layoutFor, makePlan, planningStep, type PrivateInferencePlan } from './plan';
 import { MIN_PIPELINE_LEVELS } from './presets';
 import { decodeMessage, encodeMessage, entry, type Entry } from './protocol';
-import { adapterRank, publicDigest, serverMatrices, weightsOf } from './weights';
+import { adapterRank, normParameters, publicDigest, serverMatrices, serverTransposes, weightsOf } from './weights';
 
 export interface ServerOptions {
   /** The public base model (a pretrained checkpoint; its adapters and head are not used). */
@@ -27,6 +29,29 @@ export interface ServerOptions {
   allowInsecureParametersForTestsOnly?: boolean;
   /** Most row groups one request may hold. Default 8. */
   maxGroups?: number;
+  /** Offer private fine-tuning (its keys are in the plan). Default false. */
+  training?: boolean;
+  /** Where the encrypted training state is written after every step (atomically). */
+  checkpoint?: string;
+}
+
+/** Public fields of the encrypted training state. */
+export interface StateHeader {
+  step: number;
+  parameters: number;
+  optimizerWidth: number;
+  settings: OptimizerSettings;
+}
+export interface BatchHeader {
+  groups: number;
+}
+export interface LogHeader {
+  step: number;
+  groups: number;
+  labels: number;
+  bootstraps: number;
+  seconds: number;
+  stages: StageRecord[];
 }
 
 export interface InferenceProgress extends ProgressEvent {
@@ -48,12 +73,26 @@ export interface WeightsHeader {
 export interface RequestHeader {
   groups: number;
 }
+export interface ProbeRecord {
+  stage: string;
+  /** ciphertexts per row group */
+  width: number;
+  /** row groups returned (1 once the [CLS] rows are gathered) */
+  count: number;
+}
 export interface ResponseHeader {
   groups: number;
   labels: number;
   bootstraps: number;
   seconds: number;
   stages: StageRecord[];
+  /** stage outputs returned (encrypted) when the request asked for probes */
+  probes: ProbeRecord[];
+  /**
+   * Whether the last layer gathered the [CLS] rows of all row groups into one ciphertext: then
+   * sequence s of group g is at row s * tokens + g of group 0's outputs.
+   */
+  gathered: boolean;
 }
 
 export class PrivateInferenceServer {
@@ -62,6 +101,8 @@ export class PrivateInferenceServer {
   private weights: EncryptedWeights | null = null;
   private kernels: Kernels | null = null;
   private matrices: ReturnType<typeof serverMatrices> | null = null;
+  private trainingBackend: TrainingBackend | null = null;
+  private state: { step: number; settings: OptimizerSettings; params: Ciphertext[]; m: Ciphertext[]; v: Ciphertext[] } | null = null;
 
   private constructor(
     readonly plan: PrivateInferencePlan,
@@ -71,6 +112,7 @@ export class PrivateInferenceServer {
     private readonly bootstrapper: Bootstrapper,
     readonly layout: ActivationLayout,
     private readonly maxGroups: number,
+    private readonly checkpoint: string | undefined,
   ) {
     this.galoisKeys = GaloisKeys.empty(context);
   }
@@ -88,9 +130,9 @@ export class PrivateInferenceServer {
     if (bootstrapper.outputLevel < MIN_PIPELINE_LEVELS)
       throw new InvalidArgumentError(`preset ${preset.name} leaves ${bootstrapper.outputLevel} levels after bootstrapping; the pipeline needs ${MIN_PIPELINE_LEVELS}`, 'ERR_INVALID_ARGUMENT');
     const topScale = preset.context.scale ?? 2 ** 40;
-    const plan = await makePlan(desc, preset, bootstrapper, topScale, publicDigest(desc, model), adapterRank(desc, model.cfg.loraRank));
+    const plan = await makePlan(desc, preset, bootstrapper, topScale, publicDigest(desc, model), adapterRank(desc, model.cfg.loraRank), options.training === true);
     const layout = layoutFor(context.ringDegree / 2, desc);
-    return new PrivateInferenceServer(plan, desc, model, context, bootstrapper, layout, options.maxGroups ?? 8);
+    return new PrivateInferenceServer(plan, desc, model, context, bootstrapper, layout, options.maxGroups ?? 8, options.checkpoint);
   }
 
   planBytes(): Uint8Array {
@@ -166,7 +208,11 @@ export class PrivateInferenceServer {
   }
 
   /** Runs the encrypted forward pass on a request (client.encryptBatch()) and returns the encrypted logits. */
-  async infer(bytes: Uint8Array, options: { onProgress?: (p: InferenceProgress) => void } = {}): Promise<Uint8Array> {
+  /**
+   * `probes`: also return every stage's output, still encrypted (diagnostics: the client decrypts
+   * them and finds where precision was lost). Tens of megabytes per row group.
+   */
+  async infer(bytes: Uint8Array, options: { onProgress?: (p: InferenceProgress) => void; probes?: boolean } = {}): Promise<Uint8Array> {
     const message = decodeMessage<RequestHeader>(bytes, 'request');
     const groups = message.header.groups;
     if (!Number.isInteger(groups) || groups < 1 || groups > this.maxGroups)
@@ -179,21 +225,190 @@ export class PrivateInferenceServer {
     const t0 = performance.now();
     // totals for this batch: the plan's per-group figures scale with the groups (bootstraps pair up)
     const planned = await this.planFor(groups);
-    const executor = new Executor(this.desc, this.plan.topLevel, groups, { kernels: this.kernels!, bootstrapper: this.bootstrapper, matrices: this.matrices!, weights: this.weights }, (event) => {
-      if (!options.onProgress) return;
-      const seconds = (performance.now() - t0) / 1000;
-      const weight = (stages: number, boots: number) => stages + BOOTSTRAP_WEIGHT * boots;
-      const done = weight(event.stagesDone, event.bootstrapsDone) / weight(planned.stages, planned.bootstraps);
-      options.onProgress({ ...event, stagesTotal: planned.stages, bootstrapsTotal: planned.bootstraps, seconds, eta: done > 0 ? seconds / done - seconds : NaN });
-    });
+    const probes: Entry[] = [];
+    const probeList: ProbeRecord[] = [];
+    const executor = new Executor(
+      this.desc,
+      this.plan.topLevel,
+      groups,
+      { kernels: this.kernels!, bootstrapper: this.bootstrapper, matrices: this.matrices!, weights: this.weights },
+      {
+        onProgress: (event) => {
+          if (!options.onProgress) return;
+          const seconds = (performance.now() - t0) / 1000;
+          const weight = (stages: number, boots: number) => stages + BOOTSTRAP_WEIGHT * boots;
+          const done = weight(event.stagesDone, event.bootstrapsDone) / weight(planned.stages, planned.bootstraps);
+          options.onProgress({ ...event, stagesTotal: planned.stages, bootstrapsTotal: planned.bootstraps, seconds, eta: done > 0 ? seconds / done - seconds : NaN });
+        },
+        onStageOutput: options.probes
+          ? (stage, value) => {
+              const k = probeList.length;
+              probeList.push({ stage: value.name === stage ? stage : `${stage}:${value.name}`, width: value.width, count: value.count });
+              value.groups!.forEach((cts, g) => cts.forEach((ct, i) => probes.push({ name: `probe${k}.group${g}.${i}`, bytes: ct.save() })));
+            }
+          : undefined,
+      },
+    );
     const logits = await executor.forward(
       executor.input('embeddings', VALUE_BOUNDS.residual, embeddings, 1),
       executor.input('keyMask', VALUE_BOUNDS.unit, masks, 1),
     );
     const entries: Entry[] = [];
     logits.groups!.forEach((cts, g) => cts.forEach((ct, c) => entries.push({ name: `group${g}.logit${c}`, bytes: ct.save() })));
-    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: executor.bootstraps, seconds: (performance.now() - t0) / 1000, stages: executor.stages };
+    entries.push(...probes);
+    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: executor.bootstraps, seconds: (performance.now() - t0) / 1000, stages: executor.stages, probes: probeList, gathered: logits.count < groups };
     return encodeMessage('response', header, entries);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // private fine-tuning
+
+  private requireTraining(): NonNullable<PrivateInferencePlan['training']> {
+    if (!this.plan.training) throw new InvalidArgumentError('this server does not offer fine-tuning (create it with training: true)', 'ERR_INVALID_ARGUMENT');
+    return this.plan.training;
+  }
+
+  private trainer(groups: number, hooks: ConstructorParameters<typeof Executor>[4] = {}): Trainer {
+    this.prepare();
+    this.trainingBackend ??= {
+      kernels: this.kernels!,
+      bootstrapper: this.bootstrapper,
+      matrices: this.matrices!,
+      transposes: serverTransposes(this.kernels!, this.desc, weightsOf(this.model)),
+      norms: normParameters(this.desc, weightsOf(this.model)),
+    };
+    return new Trainer(this.desc, this.plan.topLevel, groups, this.layout.rows, this.trainingBackend, hooks);
+  }
+
+  /** The client's encrypted training state (initial adapters and head, moments, step, settings), or a saved checkpoint. */
+  acceptTrainingState(bytes: Uint8Array): void {
+    const training = this.requireTraining();
+    const message = decodeMessage<StateHeader>(bytes, 'state');
+    const { step, parameters, optimizerWidth, settings } = message.header;
+    if (parameters !== training.parameters || optimizerWidth !== training.optimizerWidth)
+      throw new InvalidArgumentError(`a state of ${parameters} parameters in ${optimizerWidth} packed ciphertexts; the plan says ${training.parameters} in ${training.optimizerWidth}`, 'ERR_INVALID_ARGUMENT');
+    if (!Number.isInteger(step) || step < 0) throw new InvalidArgumentError('the state\'s step must be a non-negative integer', 'ERR_INVALID_ARGUMENT');
+    const s = settings as OptimizerSettings;
+    const finite = (x: unknown, lo: number, hi: number) => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
+    if (!finite(s?.lr, 0, 1) || !finite(s.beta1, 0, 1) || !finite(s.beta2, 0, 1) || !finite(s.eps, 1e-12, 1) || !finite(s.weightDecay, 0, 1) || !Number.isInteger(s.batch) || s.batch < 1)
+      throw new InvalidArgumentError('invalid optimizer settings', 'ERR_INVALID_ARGUMENT');
+    if (message.entries.length !== parameters + 2 * optimizerWidth) throw new InvalidArgumentError('state message has unexpected entries', 'ERR_INVALID_ARGUMENT');
+    const load = (name: string) => this.loadStateCiphertext(entry(message, name), name);
+    this.state = {
+      step,
+      settings: s,
+      params: Array.from({ length: parameters }, (_, i) => load(`param${i}`)),
+      m: Array.from({ length: optimizerWidth }, (_, c) => load(`m${c}`)),
+      v: Array.from({ length: optimizerWidth }, (_, c) => load(`v${c}`)),
+    };
+  }
+
+  /** A state ciphertext: validated, of size 2, at the canonical scale of its level (it may be below the top). */
+  private loadStateCiphertext(bytes: Uint8Array, name: string): Ciphertext {
+    const ct = Ciphertext.load(this.context, bytes);
+    if (ct.size !== 2) throw new InvalidArgumentError(`${name}: a ciphertext of size ${ct.size}, expected 2`, 'ERR_INVALID_ARGUMENT');
+    if (ct.level > this.plan.topLevel) throw new LevelMismatchError(`${name} is at level ${ct.level}, above the plan's ${this.plan.topLevel}`, 'ERR_LEVEL_MISMATCH');
+    this.prepare();
+    const canonical = this.kernels!.scaleAt(ct.level);
+    if (Math.abs(ct.scale - canonical) > 1e-9 * canonical) throw new ScaleMismatchError(`${name} has a scale that is not the pipeline's at level ${ct.level}`, 'ERR_SCALE_MISMATCH');
+    return ct;
+  }
+
+  /** The encrypted training state as bytes (the client decrypts its adapters from it). */
+  trainingStateBytes(): Uint8Array {
+    if (!this.state) throw new InvalidArgumentError('no training state', 'ERR_INVALID_ARGUMENT');
+    const { step, settings, params, m, v } = this.state;
+    const entries: Entry[] = [
+      ...params.map((ct, i) => ({ name: `param${i}`, bytes: ct.save() })),
+      ...m.map((ct, c) => ({ name: `m${c}`, bytes: ct.save() })),
+      ...v.map((ct, c) => ({ name: `v${c}`, bytes: ct.save() })),
+    ];
+    return encodeMessage<StateHeader>('state', { step, parameters: params.length, optimizerWidth: m.length, settings }, entries);
+  }
+
+  get trainingStep(): number {
+    return this.state?.step ?? 0;
+  }
+
+  /**
+   * One private fine-tuning step on a batch (client.encryptTrainingBatch()). The state advances and,
+   * with a checkpoint file, is written there (atomically) before this returns; the log holds the
+   * batch's encrypted logits for the client's loss, and public timings.
+   */
+  async trainStep(bytes: Uint8Array, options: { onProgress?: (p: InferenceProgress) => void } = {}): Promise<Uint8Array> {
+    this.requireTraining();
+    if (!this.state) throw new InvalidArgumentError('no training state has arrived', 'ERR_INVALID_ARGUMENT');
+    const message = decodeMessage<BatchHeader>(bytes, 'batch');
+    const groups = message.header.groups;
+    if (!Number.isInteger(groups) || groups < 1 || groups > this.maxGroups)
+      throw new InvalidArgumentError(`a batch holds 1 to ${this.maxGroups} row groups, got ${groups}`, 'ERR_INVALID_ARGUMENT');
+    const labels = this.desc.numLabels;
+    if (message.entries.length !== 2 * groups + labels + 1) throw new InvalidArgumentError('batch has unexpected entries', 'ERR_INVALID_ARGUMENT');
+    const embeddings = Array.from({ length: groups }, (_, g) => [this.loadInput(entry(message, `group${g}.embeddings`), `group ${g} embeddings`)]);
+    const masks = Array.from({ length: groups }, (_, g) => [this.loadInput(entry(message, `group${g}.keyMask`), `group ${g} key mask`)]);
+    const labelCts = Array.from({ length: labels }, (_, c) => this.loadInput(entry(message, `label${c}`), `label ${c}`));
+    const real = this.loadInput(entry(message, 'real'), 'real sequences');
+    const t0 = performance.now();
+    const planned = new Trainer(this.desc, this.plan.topLevel, groups, this.layout.rows, null);
+    await planned.step(...planningStep(planned, this.desc));
+    const trainer = this.trainer(groups, { onProgress: this.progress(options.onProgress, t0, { stages: planned.stages.length, bootstraps: planned.bootstraps }) });
+    const state = this.state;
+    const param = (ct: Ciphertext, i: number): Value => ({ ...trainer.parameter(`parameter${i}`, [[ct]]), level: ct.level });
+    const packed = (cts: Ciphertext[], name: string, bound: number): Value => ({ name, level: cts[0].level, bound, width: cts.length, count: 1, groups: [cts] });
+    const result = await trainer.step(
+      {
+        embeddings: trainer.input('embeddings', VALUE_BOUNDS.residual, embeddings, 1),
+        keyMask: trainer.input('keyMask', VALUE_BOUNDS.unit, masks, 1),
+        labels: labelCts.map((ct, c) => trainer.parameter(`label${c}`, [[ct]], 1)),
+        real: trainer.parameter('real', [[real]], 1),
+      },
+      state.params.map(param),
+      { m: packed(state.m, 'm', GRADIENT_BOUNDS.moment), v: packed(state.v, 'v', GRADIENT_BOUNDS.secondMoment) },
+      state.settings,
+    );
+    this.state = {
+      step: state.step + 1,
+      settings: state.settings,
+      params: result.params.map((p) => p.groups![0][0]),
+      m: result.state.m.groups![0],
+      v: result.state.v.groups![0],
+    };
+    if (this.checkpoint) writeFileAtomic(this.checkpoint, this.trainingStateBytes());
+    const entries: Entry[] = result.logits.map((l, c) => ({ name: `logit${c}`, bytes: l.groups![0][0].save() }));
+    const header: LogHeader = { step: this.state.step, groups, labels, bootstraps: trainer.bootstraps, seconds: (performance.now() - t0) / 1000, stages: trainer.stages };
+    return encodeMessage<LogHeader>('log', header, entries);
+  }
+
+  /** Inference with the adapters and head as trained on the server (never decrypted). */
+  async inferTrained(bytes: Uint8Array, options: { onProgress?: (p: InferenceProgress) => void } = {}): Promise<Uint8Array> {
+    this.requireTraining();
+    if (!this.state) throw new InvalidArgumentError('no training state', 'ERR_INVALID_ARGUMENT');
+    const message = decodeMessage<RequestHeader>(bytes, 'request');
+    const groups = message.header.groups;
+    if (!Number.isInteger(groups) || groups < 1 || groups > this.maxGroups || message.entries.length !== 2 * groups)
+      throw new InvalidArgumentError('malformed request', 'ERR_INVALID_ARGUMENT');
+    const embeddings = Array.from({ length: groups }, (_, g) => [this.loadInput(entry(message, `group${g}.embeddings`), `group ${g} embeddings`)]);
+    const masks = Array.from({ length: groups }, (_, g) => [this.loadInput(entry(message, `group${g}.keyMask`), `group ${g} key mask`)]);
+    const t0 = performance.now();
+    const trainer = this.trainer(groups, { onProgress: this.progress(options.onProgress, t0, { stages: NaN, bootstraps: NaN }) });
+    const { logits } = await trainer.trainingForward(
+      { embeddings: trainer.input('embeddings', VALUE_BOUNDS.residual, embeddings, 1), keyMask: trainer.input('keyMask', VALUE_BOUNDS.unit, masks, 1) },
+      this.state.params.map((ct, i) => ({ ...trainer.parameter(`parameter${i}`, [[ct]]), level: ct.level })),
+    );
+    const entries: Entry[] = [];
+    logits.forEach((l, c) => entries.push({ name: `group0.logit${c}`, bytes: l.groups![0][0].save() }));
+    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: trainer.bootstraps, seconds: (performance.now() - t0) / 1000, stages: trainer.stages, probes: [], gathered: true };
+    return encodeMessage('response', header, entries);
+  }
+
+  private progress(report: ((p: InferenceProgress) => void) | undefined, t0: number, planned: { stages: number; bootstraps: number }) {
+    return (event: ProgressEvent) => {
+      if (!report) return;
+      const seconds = (performance.now() - t0) / 1000;
+      const weight = (stages: number, boots: number) => stages + BOOTSTRAP_WEIGHT * boots;
+      const done = weight(event.stagesDone, event.bootstrapsDone) / weight(planned.stages, planned.bootstraps);
+      report({ ...event, stagesTotal: planned.stages, bootstrapsTotal: planned.bootstraps, seconds, eta: done > 0 ? seconds / done - seconds : NaN });
+    };
   }
 
   private async planFor(groups: number): Promise<{ stages: number; bootstraps: number }> {

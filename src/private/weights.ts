@@ -17,6 +17,7 @@ import { privateParameters } from '../model/description';
 import type { Kernels, MatrixProduct } from './kernels';
 import type { ActivationLayout } from './layout';
 import type { ServerMatrices } from './executor';
+import type { ParameterSlot, ServerTransposes, TrainingBackend } from './trainer';
 
 export type Weights = (name: string) => Float64Array;
 
@@ -93,6 +94,114 @@ export function serverMatrices(kernels: Kernels, desc: ModelDescription, w: Weig
       };
     }),
   };
+}
+
+function transposed(w: Float64Array, inputs: number, outputs: number): Float64Array {
+  const out = new Float64Array(inputs * outputs);
+  for (let i = 0; i < inputs; i++) for (let o = 0; o < outputs; o++) out[o * inputs + i] = w[i * outputs + o];
+  return out;
+}
+
+/** The transposes of serverMatrices' products (the backward pass), folded the same way, without biases. */
+export function serverTransposes(kernels: Kernels, desc: ModelDescription, w: Weights): ServerTransposes {
+  const D = desc.dim;
+  const model = { order: 'model' as const, count: D };
+  const hidden = { order: 'plain' as const, count: desc.ffn };
+  return {
+    layers: desc.layers.map((layer) => {
+      const [g1, b1, g2, b2] = [w(layer.ln1.gamma), w(layer.ln1.beta), w(layer.ln2.gamma), w(layer.ln2.beta)];
+      const afterNorm1 = (step: LinearStep): MatrixProduct => kernels.matrix(transposed(foldNorm(w(step.weight), D, D, g1, b1).weight, D, D), model, model);
+      const up = foldNorm(w(layer.up.weight), D, desc.ffn, g2, b2, 1 / P.RELU_B).weight;
+      const down = Float64Array.from(w(layer.down.weight), (x) => (x * P.RELU_B) / 2);
+      return {
+        query: afterNorm1(layer.query),
+        key: afterNorm1(layer.key),
+        value: afterNorm1(layer.value),
+        output: kernels.matrix(transposed(w(layer.output.weight), D, D), model, model),
+        up: kernels.matrix(transposed(up, D, desc.ffn), hidden, model),
+        down: kernels.matrix(transposed(down, desc.ffn, D), model, hidden),
+      };
+    }),
+  };
+}
+
+/** The public LayerNorm gains and biases the training pass applies itself (first norms and the final one). */
+export function normParameters(desc: ModelDescription, w: Weights): TrainingBackend['norms'] {
+  return {
+    ln1: desc.layers.map((layer) => ({ gamma: Float64Array.from(w(layer.ln1.gamma)), beta: Float64Array.from(w(layer.ln1.beta)) })),
+    final: { gamma: Float64Array.from(w(desc.finalNorm.gamma)), beta: Float64Array.from(w(desc.finalNorm.beta)) },
+  };
+}
+
+/** The slot vector of every trainable ciphertext (natural parameters), in parameterSlots' order. */
+export function trainableVectors(layout: ActivationLayout, desc: ModelDescription, w: Weights, slots: ParameterSlot[]): Float64Array[] {
+  const D = desc.dim;
+  const C = desc.numLabels;
+  const rank = desc.layers[0].query.lora!.rank;
+  const pooler = layout.cipherDiagonals(w(desc.head.pooler.weight));
+  return slots.map((slot) => {
+    const p = w(slot.param);
+    switch (slot.kind) {
+      case 'adapterA':
+        return layout.blockConstant(Float64Array.from({ length: D }, (_, f) => p[f * rank + slot.index]));
+      case 'adapterB':
+        return layout.blockConstant(p.subarray(slot.index * D, (slot.index + 1) * D));
+      case 'poolerDiagonal':
+        return pooler[slot.index];
+      case 'poolerBias':
+        return layout.blockConstant(p);
+      case 'classifier':
+        return layout.blockConstant(Float64Array.from({ length: D }, (_, f) => p[f * C + slot.index]));
+      case 'classifierBias':
+        return new Float64Array(layout.slots).fill(p[slot.index]);
+    }
+  });
+}
+
+/** The inverse of trainableVectors on decrypted slots: writes the natural parameters into `out`. */
+export function readTrainable(layout: ActivationLayout, desc: ModelDescription, slots: ParameterSlot[], values: Float64Array[], out: (name: string) => Float64Array): void {
+  const D = desc.dim;
+  const C = desc.numLabels;
+  const rank = desc.layers[0].query.lora!.rank;
+  const featureAt = new Int32Array(D);
+  for (let f = 0; f < D; f++) featureAt[layout.modelBlock(f)] = f;
+  const block = (v: Float64Array, f: number) => v[layout.slot(layout.modelBlock(f), 0)];
+  const diagonals: Float64Array[] = [];
+  slots.forEach((slot, i) => {
+    const p = out(slot.param);
+    const v = values[i];
+    switch (slot.kind) {
+      case 'adapterA':
+        for (let f = 0; f < D; f++) p[f * rank + slot.index] = block(v, f);
+        break;
+      case 'adapterB':
+        for (let f = 0; f < D; f++) p[slot.index * D + f] = block(v, f);
+        break;
+      case 'poolerDiagonal':
+        diagonals[slot.index] = v;
+        break;
+      case 'poolerBias':
+        for (let f = 0; f < D; f++) p[f] = block(v, f);
+        break;
+      case 'classifier':
+        for (let f = 0; f < D; f++) p[f * C + slot.index] = block(v, f);
+        break;
+      case 'classifierBias':
+        p[slot.index] = v[0];
+        break;
+    }
+  });
+  // the pooler from its pre-rotated diagonals (ActivationLayout.cipherDiagonals, inverted)
+  const wp = out(desc.head.pooler.weight);
+  const giant = layout.giant;
+  for (let g = 0; g < D / giant; g++)
+    for (let j = 0; j < giant; j++) {
+      const k = g * giant + j;
+      for (let b = 0; b < D; b++) {
+        const source = (b - g * giant + D) % D;
+        wp[featureAt[(source + k) % D] * D + featureAt[source]] = diagonals[k][layout.slot(b, 0)];
+      }
+    }
 }
 
 /** Slot vectors of the client's encrypted weights, in EncryptedWeights' order. */

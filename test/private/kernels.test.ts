@@ -5,83 +5,12 @@
  * level, so each kernel's own error is measured.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CkksContext, CkksEncoder, Decryptor, Encryptor, KeyGenerator, type Ciphertext } from '../../src';
 import * as P from '../../src/model/poly';
 import { signCoefficients } from '../../src/private/executor';
-import { Kernels } from '../../src/private/kernels';
-import { ActivationLayout } from '../../src/private/layout';
+import type { ActivationLayout } from '../../src/private/layout';
+import { SLOTS, WIDTH, HEADS, TOP, bits, decrypt, encrypt, kernelsFor, random, setupKernelEnv } from './kernel-env';
 
-const N = 8192;
-const SLOTS = N / 2;
-const WIDTH = 64;
-const HEADS = 2;
-const TOP = 12;
-
-interface Env {
-  context: CkksContext;
-  encoder: CkksEncoder;
-  encryptor: Encryptor;
-  decryptor: Decryptor;
-  kernels: Map<number, Kernels>;
-  keys: KeyGenerator;
-}
-let env: Env;
-
-function kernelsFor(tokens: number): Kernels {
-  let k = env.kernels.get(tokens);
-  if (!k) {
-    const layout = new ActivationLayout(SLOTS, WIDTH, tokens, HEADS);
-    k = new Kernels(env.context, layout, TOP, 2 ** 40, relin, galois);
-    env.kernels.set(tokens, k);
-  }
-  return k;
-}
-let relin: ReturnType<KeyGenerator['createRelinKey']>;
-let galois: ReturnType<KeyGenerator['createGaloisKeys']>;
-
-beforeAll(() => {
-  const context = CkksContext.create({
-    ringDegree: N,
-    dataBits: [50, ...Array(TOP).fill(40)],
-    specialBits: [60, 60, 60],
-    scale: 2 ** 40,
-    threads: 2,
-    allowInsecureParametersForTestsOnly: true,
-  });
-  const keys = new KeyGenerator(context);
-  const steps = new Set<number>();
-  for (const tokens of [16, 40]) for (const s of Kernels.rotationSteps(new ActivationLayout(SLOTS, WIDTH, tokens, HEADS))) steps.add(s);
-  relin = keys.createRelinKey();
-  galois = keys.createGaloisKeys([...steps]);
-  env = { context, encoder: new CkksEncoder(context), encryptor: new Encryptor(context, keys.secretKey), decryptor: new Decryptor(context, keys.secretKey), kernels: new Map(), keys };
-}, 120_000);
-
-function encrypt(values: Float64Array, level = TOP): Ciphertext {
-  const k = kernelsFor(40);
-  const plain = env.encoder.encode(values, { level, scale: k.scaleAt(level) });
-  return env.encryptor.encrypt(plain);
-}
-function decrypt(ct: Ciphertext): Float64Array {
-  return env.encoder.decode(env.decryptor.decrypt(ct));
-}
-const random = (n: number, bound: number) => Float64Array.from({ length: n }, () => (Math.random() * 2 - 1) * bound);
-
-/** -log2 of the largest |a - b| over the given slots, relative to `scale`. */
-function bits(actual: Float64Array, expected: Float64Array, scale = 1, slots?: number[]): number {
-  let worst = 0;
-  const idx = slots ?? Array.from(expected, (_, i) => i);
-  for (const i of idx) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  return -Math.log2(worst / scale);
-}
-
-/** Slots of the real rows (every block) of a layout. */
-function realSlots(layout: ActivationLayout, lengths?: number[]): number[] {
-  const out: number[] = [];
-  for (let b = 0; b < layout.width; b++)
-    for (let s = 0; s < layout.sequences; s++)
-      for (let t = 0; t < (lengths ? lengths[s] : layout.tokens); t++) out.push(layout.slot(b, s * layout.tokens + t));
-  return out;
-}
+beforeAll(() => setupKernelEnv(false), 120_000);
 
 /** x W + b per row, on the decoded layout (model order for 'model', plain order beyond). */
 function matmulRows(layout: ActivationLayout, x: Float64Array[], W: Float64Array, din: number, dout: number, bias: Float64Array): Float64Array[] {
@@ -262,4 +191,21 @@ describe('private-transformer kernels (N = 8192, insecure test parameters)', () 
     const expectedPool = matmulRows(layout, [x], Wp, WIDTH, WIDTH, bp);
     expect(bits(layout.unpackActivation(decrypt(pooled), 0), expectedPool[0])).toBeGreaterThan(18);
   });
+
+  it('gathers the [CLS] rows of several row groups into one ciphertext, other rows from the first group', async () => {
+    const k = kernelsFor(16);
+    const layout = k.layout;
+    const groups = [0, 1, 2].map(() => random(SLOTS, 2));
+    const gathered = decrypt(await k.gatherFirstRows(groups.map((g) => encrypt(g))));
+    let worst = 0;
+    for (let b = 0; b < WIDTH; b++)
+      for (let r = 0; r < layout.rows; r++) {
+        const t = r % layout.tokens;
+        const fromGroup = r < layout.usedRows && t < groups.length ? t : 0;
+        const source = fromGroup === 0 || r >= layout.usedRows || t >= groups.length ? r : r - t;
+        worst = Math.max(worst, Math.abs(gathered[layout.slot(b, r)] - groups[fromGroup][layout.slot(b, source)]));
+      }
+    expect(-Math.log2(worst / 2)).toBeGreaterThan(22);
+  });
 });
+
