@@ -651,6 +651,8 @@ const POLYS = P.exportPolys() as {
   invSqrt: { cheb: number[]; interval: [number, number] };
   tanh: { cheb: number[] };
   relu: { f: number[] };
+  gelu: { cheb: number[] };
+  softmax: { sign: number[][]; expInterval: [number, number]; expSquarings: number; expCheb: number[] };
 };
 
 /** The pooler's tanh interpolant (its input is divided by TANH_B in the pooler weights). */
@@ -675,7 +677,8 @@ export function depthOfChebyshev(coefficients: Float64Array): number {
 
 /** The comparison's sign steps (poly.ts SMX_SIGN), the last one halved: the max combination takes sgn(d) / 2. */
 export function comparisonSteps(): number[][] {
-  return P.SMX_SIGN.map((c, i) => (i === P.SMX_SIGN.length - 1 ? c.map((x) => x / 2) : [...c]));
+  const sign = POLYS.softmax.sign;
+  return sign.map((c, i) => (i === sign.length - 1 ? c.map((x) => x / 2) : [...c]));
 }
 
 /** Scores normalised into [-1/2, 1/2] (q.k / (sqrt(d_h) 2B)); masked keys and empty slots at -1/2. */
@@ -685,8 +688,10 @@ export function softmaxConstants(headDim: number): SoftmaxConstants {
 
 /** t = factor (u - max) + offset: the Chebyshev input of exp(x / 2^k) for x = 2B (u - max). */
 export function softmaxExpAffine(): { factor: number; offset: number } {
-  const { a, b } = P.SMX_EXP_CHEB;
-  return { factor: (4 * P.SMX_SCORE_B) / (2 ** P.SMX_EXP_SQUARINGS * (b - a)), offset: -(a + b) / (b - a) };
+  // the interpolant's interval: exp's interval divided by 2^k
+  const k = 2 ** POLYS.softmax.expSquarings;
+  const [a, b] = POLYS.softmax.expInterval.map((x) => x / k);
+  return { factor: (4 * P.SMX_SCORE_B) / (k * (b - a)), offset: -(a + b) / (b - a) };
 }
 
 /** Bound of exp(x / 2^k)^(2^j), j = SMX_EXP_SQUARINGS - k squarings done: twice its largest value, a power of two. */
@@ -700,8 +705,8 @@ function maxRounds(packed: number, headDim: number): number {
 }
 
 /** exp(x / 2^k) on the softmax stand-in's interval, and GELU on [-GELU_B, GELU_B] (inputs scaled into [-1, 1]). */
-export const SOFTMAX_EXP_CHEBYSHEV = Float64Array.from(P.SMX_EXP_CHEB.c);
-export const GELU_CHEBYSHEV = Float64Array.from(P.GELU_CHEB.c);
+export const SOFTMAX_EXP_CHEBYSHEV = Float64Array.from(POLYS.softmax.expCheb);
+export const GELU_CHEBYSHEV = Float64Array.from(POLYS.gelu.cheb);
 
 /** A ciphertext of a value: the value's `index`-th per row group (a packed ciphertext of the scores). */
 interface Operand {
