@@ -10,11 +10,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedError } from '../../src/api/errors';
 import { loadTask } from '../../src/data/datasets';
 import { loadCheckpoint } from '../../src/model/checkpoint';
+import { describeModel } from '../../src/model/description';
 import type { Model } from '../../src/model/model';
 import { encodeSplit, getTokenizer, pretrainedFile } from '../../src/model/setup';
 import { PrivateInferenceClient } from '../../src/private/client';
 import { PIPELINE_PRESETS } from '../../src/private/presets';
 import { PrivateInferenceServer } from '../../src/private/server';
+import { Trainer } from '../../src/private/trainer';
 
 const PRESET = PIPELINE_PRESETS.test;
 const OPT_IN = { allowInsecureParametersForTestsOnly: true } as const;
@@ -39,6 +41,10 @@ describe('private inference of the standard model (softmax attention)', () => {
     adapted.p('L0.q.loraB').data[3] = 0.25;
     adapted.setMode('frozen');
     expect(() => PrivateInferenceClient.create(server.planBytes(), adapted, OPT_IN)).toThrow(UnsupportedError);
+  });
+
+  it('refuses encrypted fine-tuning of the standard model (the trainer is written for the HE-friendly one)', () => {
+    expect(() => new Trainer(describeModel(model.cfg), server.plan.topLevel, 1, server.plan.layout.rows, null)).toThrow(UnsupportedError);
   });
 
   it('the decrypted logits of a test sentence match the plaintext standard model within the stated tolerance, prediction the same', async () => {
