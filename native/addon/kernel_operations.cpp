@@ -7,13 +7,16 @@
 #include "addon/progress.hpp"
 #include "ckks/evaluator.hpp"
 #include "kernels/cipher_products.hpp"
+#include "kernels/comparison.hpp"
 #include "kernels/gaussian_attention.hpp"
+#include "kernels/goldschmidt.hpp"
 #include "kernels/layer_norm.hpp"
 #include "kernels/plain_matrix_product.hpp"
 #include "kernels/polynomials.hpp"
 #include "kernels/parameter_packing.hpp"
 #include "kernels/refresh.hpp"
 #include "kernels/row_gather.hpp"
+#include "kernels/softmax_attention.hpp"
 
 namespace cipherlm::addon {
 
@@ -48,6 +51,10 @@ std::vector<Ciphertext> values(const std::vector<CtPtr>& items) {
   return out;
 }
 
+kernels::SoftmaxConstants softmax_arguments(const Napi::CallbackInfo& info, std::size_t first) {
+  return {number_argument(info, first, "scoreFactor"), number_argument(info, first + 1, "maskedScore")};
+}
+
 kernels::InvSqrtApproximation inv_sqrt_arguments(const Napi::CallbackInfo& info, std::size_t first) {
   return {number_argument(info, first, "lo"), number_argument(info, first + 1, "hi"), number_argument(info, first + 2, "eps")};
 }
@@ -69,6 +76,89 @@ void many_kernel(OperationTable& table, const char* name, Read read) {
     auto run = read(info, first + 1);
     return [k, run]() -> Finisher { return wrap_results(run(*k)); };
   };
+}
+
+// The standard model's softmax attention (softmax_attention.hpp, comparison.hpp, goldschmidt.hpp)
+// and the weight-value products both attention kernels share.
+void register_softmax_kernels(OperationTable& table) {
+  table["kernelSoftmaxPackedMask"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    CtPtr mask = handle_argument<Ciphertext>(info, first + 1, "keyMask");
+    auto softmax = std::make_shared<kernels::SoftmaxAttention>(k, softmax_arguments(info, first + 2));
+    return [softmax, mask]() -> Finisher { return wrap_results(softmax->packed_key_mask(*mask)); };
+  };
+  table["kernelSoftmaxScores"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    CtPtr q = handle_argument<Ciphertext>(info, first + 1, "q");
+    CtPtr key = handle_argument<Ciphertext>(info, first + 2, "k");
+    CtPtr mask = handle_argument<Ciphertext>(info, first + 3, "keyMask");
+    auto packed = handle_array_argument<Ciphertext>(info, first + 4, "packedMask");
+    auto softmax = std::make_shared<kernels::SoftmaxAttention>(k, softmax_arguments(info, first + 5));
+    return [softmax, q, key, mask, packed]() -> Finisher { return wrap_results(softmax->scores(*q, *key, *mask, values(packed))); };
+  };
+  table["kernelSoftmaxExpInput"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    auto scores = handle_array_argument<Ciphertext>(info, first + 1, "scores");
+    CtPtr max = handle_argument<Ciphertext>(info, first + 2, "rowMax");
+    const double factor = number_argument(info, first + 3, "factor");
+    const double offset = number_argument(info, first + 4, "offset");
+    auto softmax = std::make_shared<kernels::SoftmaxAttention>(k, softmax_arguments(info, first + 5));
+    return [softmax, scores, max, factor, offset]() -> Finisher {
+      return wrap_results(softmax->exp_input(values(scores), *max, factor, offset));
+    };
+  };
+  table["kernelSoftmaxRowSums"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    auto exps = handle_array_argument<Ciphertext>(info, first + 1, "exps");
+    auto packed = handle_array_argument<Ciphertext>(info, first + 2, "packedMask");
+    auto softmax = std::make_shared<kernels::SoftmaxAttention>(k, softmax_arguments(info, first + 3));
+    return [softmax, exps, packed]() -> Finisher { return wrap_results(softmax->row_sums(values(exps), values(packed))); };
+  };
+  table["kernelSoftmaxNormalize"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    auto exps = handle_array_argument<Ciphertext>(info, first + 1, "maskedExps");
+    CtPtr inverse = handle_argument<Ciphertext>(info, first + 2, "inverse");
+    const double factor = number_argument(info, first + 3, "factor");
+    auto softmax = std::make_shared<kernels::SoftmaxAttention>(k, softmax_arguments(info, first + 4));
+    return [softmax, exps, inverse, factor]() -> Finisher { return wrap_results(softmax->normalize(values(exps), *inverse, factor)); };
+  };
+  table["kernelAttentionValues"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
+    auto weights = handle_array_argument<Ciphertext>(info, first + 1, "weights");
+    CtPtr v = handle_argument<Ciphertext>(info, first + 2, "v");
+    CtPtr mask = handle_argument<Ciphertext>(info, first + 3, "keyMask");
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, weights, v, mask]() -> Finisher { return wrap_result(shifts->weigh_masked(values(weights), *v, *mask)); };
+  };
+  unary_kernel(table, "kernelMaxDifference", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr a = handle_argument<Ciphertext>(info, i, "a");
+    CtPtr b = argument(info, i + 1, "b").IsNull() ? nullptr : handle_argument<Ciphertext>(info, i + 1, "b");
+    const long long step = static_cast<long long>(integer_argument(info, i + 2, "step", -(1ll << 30), 1ll << 30));
+    return [a, b, step](const KernelContext& k) { return b ? kernels::max_difference(k, *a, *b) : kernels::max_difference(k, *a, step); };
+  });
+  unary_kernel(table, "kernelMaxCombine", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr a = handle_argument<Ciphertext>(info, i, "a");
+    CtPtr d = handle_argument<Ciphertext>(info, i + 1, "d");
+    CtPtr s = handle_argument<Ciphertext>(info, i + 2, "halfSign");
+    return [a, d, s](const KernelContext& k) { return kernels::max_combine(k, *a, *d, *s); };
+  });
+  many_kernel(table, "kernelGoldschmidtStart", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr x = handle_argument<Ciphertext>(info, i, "x");
+    const double center = number_argument(info, i + 1, "center");
+    return [x, center](const KernelContext& k) {
+      kernels::GoldschmidtState s = kernels::goldschmidt_start(k, *x, center);
+      return std::vector<Ciphertext>{std::move(s.a), std::move(s.b)};
+    };
+  });
+  many_kernel(table, "kernelGoldschmidtSteps", [](const Napi::CallbackInfo& info, std::size_t i) {
+    CtPtr a = handle_argument<Ciphertext>(info, i, "a");
+    CtPtr b = handle_argument<Ciphertext>(info, i + 1, "b");
+    const std::size_t count = size_argument(info, i + 2, "count", 64);
+    return [a, b, count](const KernelContext& k) {
+      kernels::GoldschmidtState s = kernels::goldschmidt_steps(k, {*a, *b}, count);
+      return std::vector<Ciphertext>{std::move(s.a), std::move(s.b)};
+    };
+  });
 }
 
 }  // namespace
@@ -102,7 +192,7 @@ void register_kernel_operations(OperationTable& table) {
     const bool training = bool_argument(info, first + 4, "training");
     const ActivationLayout layout = ActivationLayout::create(slots, width, tokens, heads);
     std::vector<long long> steps = kernels::PlainMatrixProduct::rotation_steps(layout);
-    for (long long s : kernels::GaussianAttention::rotation_steps(layout)) steps.push_back(s);
+    for (long long s : kernels::PackedShifts::rotation_steps(layout)) steps.push_back(s);
     if (training)
       for (long long s : kernels::parameter_packing_steps(layout)) steps.push_back(s);
     return [steps]() -> Finisher {
@@ -295,27 +385,27 @@ void register_kernel_operations(OperationTable& table) {
     KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
     CtPtr x = handle_argument<Ciphertext>(info, first + 1, "x");
     CtPtr y = handle_argument<Ciphertext>(info, first + 2, "y");
-    auto attention = std::make_shared<kernels::GaussianAttention>(k, 1.0, 1);
-    return [attention, x, y]() -> Finisher { return wrap_results(attention->inner(*x, *y)); };
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, x, y]() -> Finisher { return wrap_results(shifts->inner(*x, *y)); };
   };
   table["kernelAttentionWeigh"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
     auto kernel = handle_array_argument<Ciphertext>(info, first + 1, "kernel");
     CtPtr x = handle_argument<Ciphertext>(info, first + 2, "x");
-    auto attention = std::make_shared<kernels::GaussianAttention>(k, 1.0, 1);
-    return [attention, kernel, x]() -> Finisher { return wrap_result(attention->weigh(values(kernel), *x)); };
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, kernel, x]() -> Finisher { return wrap_result(shifts->weigh(values(kernel), *x)); };
   };
   table["kernelAttentionTranspose"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
     auto kernel = handle_array_argument<Ciphertext>(info, first + 1, "kernel");
-    auto attention = std::make_shared<kernels::GaussianAttention>(k, 1.0, 1);
-    return [attention, kernel]() -> Finisher { return wrap_results(attention->transpose(values(kernel))); };
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, kernel]() -> Finisher { return wrap_results(shifts->transpose(values(kernel))); };
   };
   table["kernelAttentionHeadSums"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     KernelsPtr k = handle_argument<KernelContext>(info, first, "kernels");
     auto kernel = handle_array_argument<Ciphertext>(info, first + 1, "kernel");
-    auto attention = std::make_shared<kernels::GaussianAttention>(k, 1.0, 1);
-    return [attention, kernel]() -> Finisher { return wrap_result(attention->head_sums(values(kernel))); };
+    auto shifts = std::make_shared<kernels::PackedShifts>(k);
+    return [shifts, kernel]() -> Finisher { return wrap_result(shifts->head_sums(values(kernel))); };
   };
   unary_kernel(table, "kernelRowTotal", [](const Napi::CallbackInfo& info, std::size_t i) {
     CtPtr x = handle_argument<Ciphertext>(info, i, "x");
@@ -360,6 +450,7 @@ void register_kernel_operations(OperationTable& table) {
       return wrap_results(kernels::refresh(*k, *bootstrapper, values(cts), bounds, as_progress(relay)));
     };
   };
+  register_softmax_kernels(table);
 }
 
 }  // namespace cipherlm::addon

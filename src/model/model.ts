@@ -91,6 +91,12 @@ export class Model {
   ranges: Ranges = {};
   /** accumulated interval penalty of the last forward passes (reset by the trainer) */
   penaltyLoss = 0;
+  /**
+   * Standard variant, inference only: evaluate softmax, LayerNorm's 1/sqrt, GELU and the pooler's
+   * tanh by the polynomial stand-ins of poly.ts that the encrypted executor runs, instead of the
+   * exact functions (to measure what the stand-ins cost; backward passes refuse it).
+   */
+  standIns = false;
 
   constructor(cfg: ModelConfig, seed = 1) {
     this.cfg = cfg;
@@ -190,17 +196,26 @@ export class Model {
    * of the penalty, which acts outside the narrower `safe` interval (P.PENALTY_INTERVAL).
    */
   private track(kind: string, x: number, lo: number, hi: number, safe: readonly [number, number]): number {
-    const r = (this.ranges[kind] ??= { min: Infinity, max: -Infinity, outside: 0, total: 0 });
-    if (x < r.min) r.min = x;
-    if (x > r.max) r.max = x;
-    r.total++;
-    if (x < lo || x > hi) r.outside++;
+    this.record(kind, x, lo, hi);
     if (x < safe[0] || x > safe[1]) {
       const d = x < safe[0] ? x - safe[0] : x - safe[1];
       this.penaltyLoss += this.cfg.penalty * d * d;
       return 2 * this.cfg.penalty * d; // d(penalty)/dx
     }
     return 0;
+  }
+
+  /** Record x, an input of a function the encrypted run approximates on [lo, hi] (no penalty). */
+  private record(kind: string, x: number, lo: number, hi: number): void {
+    const r = (this.ranges[kind] ??= { min: Infinity, max: -Infinity, outside: 0, total: 0 });
+    if (x < r.min) r.min = x;
+    if (x > r.max) r.max = x;
+    r.total++;
+    if (x < lo || x > hi) r.outside++;
+  }
+
+  private refuseStandInGradients(): void {
+    if (this.standIns) throw new InvalidArgumentError('the polynomial stand-ins are for inference: a backward pass with standIns is not supported');
   }
 
   // ------------------------------------------------------------------------------------------
@@ -232,7 +247,8 @@ export class Model {
         r[i] = P.invSqrtApprox(s);
         dr[i] = P.invSqrtApproxDeriv(s);
       } else {
-        r[i] = 1 / Math.sqrt(s);
+        this.record('layernorm.var', s, P.ISQ_LO, P.ISQ_HI);
+        r[i] = this.standIns ? P.invSqrtApprox(s) : 1 / Math.sqrt(s);
         dr[i] = -0.5 * r[i] * r[i] * r[i];
       }
       for (let j = 0; j < D; j++) y[i * D + j] = xc[i * D + j] * r[i] * g[j] + b[j];
@@ -341,6 +357,11 @@ export class Model {
       const c = 1 / Math.sqrt(dh);
       countNonlin('softmax(max,exp,inverse)', n * n);
       for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) if (!keyMask || keyMask[j]) this.record('softmax.score', sc[i * n + j] * c, -P.SMX_SCORE_B, P.SMX_SCORE_B);
+        if (this.standIns) {
+          S.set(P.softmaxApproxRow(sc.subarray(i * n, (i + 1) * n).map((x) => x * c), keyMask), i * n);
+          continue;
+        }
         let mx = -Infinity;
         for (let j = 0; j < n; j++) if (!keyMask || keyMask[j]) mx = Math.max(mx, sc[i * n + j] * c);
         let z = 0;
@@ -427,12 +448,13 @@ export class Model {
       }
     } else {
       countNonlin('gelu', a.length);
-      const k0 = Math.sqrt(2 / Math.PI);
+      const k0 = P.GELU_K0;
       for (let i = 0; i < a.length; i++) {
         const x = a[i];
+        this.record('gelu', x, -P.GELU_B, P.GELU_B);
         const u = k0 * (x + 0.044715 * x * x * x);
         const t = Math.tanh(u);
-        z[i] = 0.5 * x * (1 + t);
+        z[i] = this.standIns ? P.geluApprox(x) : 0.5 * x * (1 + t);
         dz[i] = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k0 * (1 + 3 * 0.044715 * x * x);
       }
     }
@@ -571,6 +593,7 @@ export class Model {
   classify(ids: number[], label?: number, backward = false, length = ids.length, encoded?: (cache: ReturnType<Model['encode']>, poolerInput: Float64Array) => void): { logits: Float64Array; loss: number } {
     const { dim: D, numLabels: C } = this.cfg;
     const he = this.cfg.variant === 'hefriendly';
+    if (backward) this.refuseStandInGradients();
     const { pooler: poolerStep, classifier: classifierStep } = this.desc.head;
     const enc = this.encode(ids, length);
     const pooled = enc.y.subarray(0, D); // [CLS]
@@ -587,7 +610,8 @@ export class Model {
         z[j] = P.tanhApprox(x);
         dzdu[j] = P.tanhApproxDeriv(x);
       } else {
-        z[j] = Math.tanh(x);
+        this.record('pooler.tanh', x, -P.TANH_B, P.TANH_B);
+        z[j] = this.standIns ? P.tanhApprox(x) : Math.tanh(x);
         dzdu[j] = 1 - z[j] * z[j];
       }
     }
@@ -623,6 +647,7 @@ export class Model {
   /** Masked-LM loss at `positions` with targets; tied output embedding + bias. */
   mlm(ids: number[], positions: number[], targets: number[], backward = false): { loss: number; correct: number } {
     const { dim: D, vocab: V } = this.cfg;
+    if (backward) this.refuseStandInGradients();
     const enc = this.encode(ids);
     const E = this.p('emb.tok');
     const bias = this.p('mlm.bias');

@@ -1,5 +1,6 @@
 /**
- * Polynomial approximations used by the HE-friendly model.
+ * Polynomial approximations used by the HE-friendly model, and the stand-ins the standard model's
+ * encrypted run evaluates in place of its exact functions.
  *
  * Every non-polynomial step of the HE-friendly variant is replaced here by a polynomial (or a
  * composition of polynomials) with a fixed degree and interval; the encrypted pipeline must use
@@ -204,6 +205,115 @@ export function softmaxApprox(centred: Float64Array): Float64Array {
   return e.map((v) => v * inv);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Stand-ins for the standard model's exact functions, which its encrypted run (the paper's
+// baseline) evaluates instead. The plaintext standard model keeps the exact functions (its
+// accuracy table); `Model.standIns` evaluates these to measure what they cost. LayerNorm's 1/sqrt
+// and the pooler's tanh reuse invSqrtApprox and tanhApprox above: the standard encoder's inputs lie
+// well inside their intervals (docs/model.md, "Input ranges of the standard model").
+
+/** GELU, tanh form (the standard model's feed-forward activation). */
+export function gelu(x: number): number {
+  const u = GELU_K0 * (x + 0.044715 * x * x * x);
+  return 0.5 * x * (1 + Math.tanh(u));
+}
+export const GELU_K0 = Math.sqrt(2 / Math.PI);
+/** GELU by one Chebyshev interpolant on [-GELU_B, GELU_B] (observed inputs within +-6.7). */
+export const GELU_B = 12;
+export const GELU_DEGREE = 63;
+export const GELU_MAX_ERR = 2e-6;
+export const GELU_CHEB = chebFit(gelu, -GELU_B, GELU_B, GELU_DEGREE);
+export const geluApprox = (x: number): number => chebEval(GELU_CHEB, x);
+
+// Softmax attention rows, as the paper's baseline evaluates them (after HETAL, Lee et al. 2023):
+//   - scores s = q.k / sqrt(d_h) in [-SMX_SCORE_B, SMX_SCORE_B] are normalised to u = s / (2B) in
+//     [-1/2, 1/2]; masked keys get u = -1/2, at or below every real score, so the max ignores them;
+//   - row max by a tree of pairwise max(a, b) = a + (d sgn(d) - d) / 2, d = a - b, with sgn by the
+//     composite SMX_SIGN (Cheon et al.'s fast-growing degree-7 g, then the ReLU's degree-7 f). Since
+//     |sgn| <= 1 a pairwise max never exceeds the true one and falls short by at most SMX_ROUND_SLACK
+//     (normalised units); softmax is invariant to the shift, so this only widens the ranges below;
+//   - exp(x), x = 2B (u - max) in [-2B, SMX_EXP_HI]: the degree-SMX_EXP_DEGREE Chebyshev interpolant
+//     of exp on the interval shrunk 2^k-fold, then k squarings extend it back (domain extension by
+//     squarings; k = SMX_EXP_SQUARINGS, each doubling costs one level and the relative error doubles);
+//   - masked keys' exponentials multiplied by 0 (exact exclusion, as the plaintext softmax);
+//   - 1/sum by Goldschmidt iterations: the sum lies in [SMX_SUM_MIN, SMX_SUM_MAX] (the max key gives
+//     at least e^0, at most SMX_MAX_KEYS keys give at most e^SMX_EXP_HI each); with x = sum / c,
+//     c = SMX_INV_CENTER the interval's midpoint, a = 2 - x, b = 1 - x, then b <- b^2, a <- a (1 + b)
+//     SMX_INV_ITERATIONS times: a x = 1 - b_0^(2^(n+1)), relative error below 2^-19 on the interval;
+//     1/sum = a / c. Every row needs a live key (the encrypted run gives filler rows their own key
+//     and the client fills unused sequence slots with copies): a sum of 0 would give a = 2^(n+1).
+export const SMX_SCORE_B = 12;
+/** Most keys a row has (the model's maxLen), and most pairwise max rounds (key slots <= 2^6). */
+export const SMX_MAX_KEYS = 40;
+export const SMX_MAX_ROUNDS = 6;
+/** g(t) = (4589 t - 16577 t^3 + 25614 t^5 - 12860 t^7) / 1024: coefficients of t, t^3, t^5, t^7. */
+const G7 = [4589 / 1024, -16577 / 1024, 25614 / 1024, -12860 / 1024];
+/** The comparison's sign: these odd degree-7 polynomials, applied in order. */
+export const SMX_SIGN: readonly (readonly number[])[] = [G7, F7];
+/** Largest shortfall d (1 - sgn(d)) / 2 of one pairwise max over d in [0, 1] (checked by the tests). */
+export const SMX_ROUND_SLACK = 0.014;
+/** Largest exp argument: the max's total shortfall, in score units. */
+export const SMX_EXP_HI = SMX_MAX_ROUNDS * 2 * SMX_SCORE_B * SMX_ROUND_SLACK;
+export const SMX_EXP_LO = -2 * SMX_SCORE_B;
+export const SMX_EXP_SQUARINGS = 4;
+export const SMX_EXP_DEGREE = 8;
+/** stated max relative error of expSoftmaxApprox on [SMX_EXP_LO, SMX_EXP_HI] */
+export const SMX_EXP_MAX_REL_ERR = 1e-7;
+export const SMX_EXP_CHEB = chebFit(Math.exp, SMX_EXP_LO / 2 ** SMX_EXP_SQUARINGS, SMX_EXP_HI / 2 ** SMX_EXP_SQUARINGS, SMX_EXP_DEGREE);
+export const SMX_SUM_MIN = 1 - 1e-3;
+export const SMX_SUM_MAX = SMX_MAX_KEYS * Math.exp(SMX_EXP_HI) * (1 + 1e-3);
+export const SMX_INV_CENTER = (SMX_SUM_MIN + SMX_SUM_MAX) / 2;
+export const SMX_INV_ITERATIONS = 10;
+/** stated max relative error of inverseApprox on [SMX_SUM_MIN, SMX_SUM_MAX] */
+export const SMX_INV_MAX_REL_ERR = 2 ** -19;
+/** stated max absolute error of each weight of softmaxApproxRow against the exact softmax */
+export const SMX_MAX_ERR = 2e-6;
+
+function oddDegree7(c: readonly number[], t: number): number {
+  const t2 = t * t;
+  return t * (c[0] + t2 * (c[1] + t2 * (c[2] + t2 * c[3])));
+}
+/** max(a, b) by the comparison polynomials, on normalised values (|a - b| <= 1). */
+export function maxApprox(a: number, b: number): number {
+  const d = a - b;
+  let s = d;
+  for (const c of SMX_SIGN) s = oddDegree7(c, s);
+  return a + (d * s - d) / 2;
+}
+/** exp(x) on [SMX_EXP_LO, SMX_EXP_HI]: Chebyshev of exp(x / 2^k), squared k times. */
+export function expSoftmaxApprox(x: number): number {
+  let y = chebEval(SMX_EXP_CHEB, x / 2 ** SMX_EXP_SQUARINGS);
+  for (let i = 0; i < SMX_EXP_SQUARINGS; i++) y *= y;
+  return y;
+}
+/** 1/s on [SMX_SUM_MIN, SMX_SUM_MAX] by Goldschmidt iterations on s / c (times 1/c at the end). */
+export function inverseApprox(s: number): number {
+  let b = 1 - s / SMX_INV_CENTER;
+  let a = 1 + b;
+  for (let i = 0; i < SMX_INV_ITERATIONS; i++) {
+    b *= b;
+    a *= 1 + b;
+  }
+  return a / SMX_INV_CENTER;
+}
+/**
+ * Softmax weights of one row of scores (q.k / sqrt(d_h)) by the stand-ins above; keys with mask 0
+ * are excluded. The max is a tree of pairwise maxima over the row padded to a power of two (the
+ * encrypted kernel's tree follows its packing, which changes only the shift the softmax cancels).
+ */
+export function softmaxApproxRow(scores: ArrayLike<number>, mask?: ArrayLike<number>): Float64Array {
+  const n = scores.length;
+  if (n > SMX_MAX_KEYS) throw new RangeError(`softmaxApproxRow: ${n} keys > SMX_MAX_KEYS (${SMX_MAX_KEYS})`);
+  const live = (j: number) => !mask || mask[j] !== 0;
+  const u = Array.from({ length: n }, (_, j) => (live(j) ? scores[j] / (2 * SMX_SCORE_B) : -0.5));
+  let tree = [...u];
+  while (tree.length & (tree.length - 1)) tree.push(-0.5);
+  for (let span = tree.length / 2; span >= 1; span /= 2) tree = tree.slice(0, span).map((a, i) => maxApprox(a, tree[i + span]));
+  const e = u.map((v, j) => (live(j) ? expSoftmaxApprox(2 * SMX_SCORE_B * (v - tree[0])) : 0));
+  const inv = inverseApprox(e.reduce((s, v) => s + v, 0));
+  return Float64Array.from(e, (v) => v * inv);
+}
+
 /** The approximation table (for docs and the native pipeline). */
 export function exportPolys(): Record<string, unknown> {
   return {
@@ -236,6 +346,23 @@ export function exportPolys(): Record<string, unknown> {
       invCheb: Array.from(LOSS_INV_CHEB.c),
       newton: LOSS_INV_NEWTON,
       maxAbsErr: LOSS_SOFTMAX_MAX_ERR,
+    },
+    gelu: { form: 'chebyshev', interval: [-GELU_B, GELU_B], degree: GELU_DEGREE, cheb: Array.from(GELU_CHEB.c), maxAbsErr: GELU_MAX_ERR },
+    softmax: {
+      form: 'u = s/(2B), masked -1/2; tree of max(a,b) = a + (d sgn d - d)/2; e = cheb_exp(x/2^k)^(2^k), x = 2B(u - max); e *= mask; y = Goldschmidt(sum e); e y',
+      interval: [-SMX_SCORE_B, SMX_SCORE_B],
+      maxKeys: SMX_MAX_KEYS,
+      maxRounds: SMX_MAX_ROUNDS,
+      sign: SMX_SIGN.map((c) => [...c]),
+      roundSlack: SMX_ROUND_SLACK,
+      expInterval: [SMX_EXP_LO, SMX_EXP_HI],
+      expSquarings: SMX_EXP_SQUARINGS,
+      expDegree: SMX_EXP_DEGREE,
+      expCheb: Array.from(SMX_EXP_CHEB.c),
+      sumInterval: [SMX_SUM_MIN, SMX_SUM_MAX],
+      inverseCenter: SMX_INV_CENTER,
+      inverseIterations: SMX_INV_ITERATIONS,
+      maxAbsErr: SMX_MAX_ERR,
     },
   };
 }

@@ -9,7 +9,7 @@ import { Ciphertext } from '../api/ciphertext';
 import { CkksContext } from '../api/context';
 import { CkksEncoder } from '../api/encoder';
 import { Decryptor, Encryptor } from '../api/encryptor';
-import { InvalidArgumentError, OutOfRangeError, ParameterMismatchError } from '../api/errors';
+import { InvalidArgumentError, OutOfRangeError, ParameterMismatchError, UnsupportedError } from '../api/errors';
 import { KeyGenerator, SecretKey } from '../api/keys';
 import { PAD } from '../data/bpe';
 import { describeModel, type ModelDescription } from '../model/description';
@@ -68,6 +68,8 @@ export class PrivateInferenceClient {
       throw new ParameterMismatchError('the plan is for a different model architecture', 'ERR_PARAMETER_MISMATCH');
     if (m.publicDigest !== publicDigest(desc, model))
       throw new ParameterMismatchError('the server runs different public base weights than this model', 'ERR_PARAMETER_MISMATCH');
+    if (m.loraRank === 0 && model.hasAdapters())
+      throw new UnsupportedError(`the encrypted ${m.variant} run has no LoRA adapters (weights.ts usesAdapters); this model's would be dropped`, 'ERR_UNSUPPORTED');
     const context = CkksContext.create({
       ...plan.preset.context,
       threads: options.threads ?? 1,
@@ -128,7 +130,7 @@ export class PrivateInferenceClient {
   async encryptWeights(): Promise<Uint8Array> {
     const v = clientWeightVectors(this.layout, this.desc, weightsOf(this.model));
     const entries: Entry[] = [];
-    const rank = this.model.cfg.loraRank;
+    const rank = this.plan.model.loraRank;
     for (const [l, layer] of v.adapters.entries())
       for (const which of ['query', 'key', 'value'] as const)
         for (const part of ['a', 'aBias', 'b'] as const)

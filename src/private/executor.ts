@@ -13,6 +13,16 @@
  *   feed-forward up (1, the 1/16 of ReLU's sign input folded in), composite sign (3 per
  *               degree-7 step), t + t sign (1), down (1, ReLU's factor 8 folded in)
  *   head        pooler with encrypted diagonals (1), tanh Chebyshev, classifier (1)
+ *
+ * Stages of the standard model (the paper's baseline; its exact functions by poly.ts's stand-ins):
+ *   LayerNorm and head as above (its 1/sqrt and tanh stand-ins are the HE-friendly approximations)
+ *   projections x W (1): no adapters (weights.ts usesAdapters says why)
+ *   attention   packed key mask (2, once per forward pass), scores (4), row max by comparison
+ *               (per round: difference, the sign steps (3 each), combine (1); one round across the
+ *               packed ciphertexts, then one per halving of the block pairs), exp input (1),
+ *               Chebyshev (4), squarings, masked row sums (1), Goldschmidt start (1) and iterations
+ *               (1 each), weights (1), weights x values (as the Gaussian kernel's)
+ *   feed-forward up (1, GELU's 1/GELU_B folded in), GELU Chebyshev, down (1)
  */
 import type { Bootstrapper } from '../api/bootstrap';
 import type { Ciphertext } from '../api/ciphertext';
@@ -20,7 +30,8 @@ import { InvalidArgumentError, LevelMismatchError, UnsupportedError } from '../a
 import type { ModelDescription } from '../model/description';
 import * as P from '../model/poly';
 import { callNative } from '../api/native';
-import type { Kernels, MatrixProduct } from './kernels';
+import type { Kernels, MatrixProduct, SoftmaxConstants } from './kernels';
+import { usesAdapters } from './weights';
 
 /** A value of the forward pass: its ciphertexts per row group (null while planning), at one level. */
 export interface Value {
@@ -43,6 +54,13 @@ export const VALUE_BOUNDS = {
   attention: 64,
   invSqrt: 128,
   unit: 1,
+  /** softmax: the packed key mask, normalised scores and signs (within +-1) */
+  signed: 2,
+  /** softmax: exponentials, at most e^SMX_EXP_HI (before the squarings' end: expBound) */
+  exponential: 16,
+  /** softmax: row sums (at most SMX_SUM_MAX) and their Goldschmidt inverse c / sum */
+  rowSum: 512,
+  inverse: 256,
 } as const;
 
 export interface StageRecord {
@@ -104,6 +122,10 @@ export const INV_SQRT = { lo: P.ISQ_LO, hi: P.ISQ_HI } as const;
 /** Levels of a projection with its LoRA branch, and the levels the attention's value stage needs. */
 const PROJECTION_DEPTH = 2;
 const VALUES_INPUT_LEVELS = 5;
+/** Depths of native kernels (softmax_attention.hpp, polynomials.hpp). */
+const SOFTMAX_PACKED_MASK_DEPTH = 2;
+const SOFTMAX_SCORES_DEPTH = 4;
+const ODD_DEGREE7_DEPTH = 3;
 
 export class Executor {
   readonly stages: StageRecord[] = [];
@@ -119,8 +141,12 @@ export class Executor {
     protected readonly backend: RunBackend | null,
     protected readonly hooks: ExecutorHooks = {},
   ) {
-    if (desc.attention !== 'gaussian' || desc.norm !== 'poly' || desc.activation !== 'relu-poly' || desc.pooler !== 'tanh-poly')
-      throw new UnsupportedError(`the encrypted executor runs the HE-friendly variant; '${desc.variant}' is not supported`, 'ERR_UNSUPPORTED');
+    const heFriendly = desc.attention === 'gaussian' && desc.norm === 'poly' && desc.activation === 'relu-poly' && desc.pooler === 'tanh-poly';
+    const standard = desc.attention === 'softmax' && desc.norm === 'exact' && desc.activation === 'gelu' && desc.pooler === 'tanh';
+    if (!heFriendly && !standard)
+      throw new UnsupportedError(`the encrypted executor runs the HE-friendly and the standard variant; this description mixes them`, 'ERR_UNSUPPORTED');
+    if (standard && (desc.maxLen > P.SMX_MAX_KEYS || maxRounds(this.packedCount(), desc.headDim) > P.SMX_MAX_ROUNDS))
+      throw new UnsupportedError(`the softmax stand-in covers rows of ${P.SMX_MAX_KEYS} keys in ${P.SMX_MAX_ROUNDS} max rounds; this model has ${desc.maxLen} tokens`, 'ERR_UNSUPPORTED');
   }
 
   get planning(): boolean {
@@ -259,7 +285,7 @@ export class Executor {
   private async projection(h: Value, l: number, which: 'query' | 'key' | 'value'): Promise<Value> {
     const step = this.desc.layers[l][which];
     const name = `L${l}.${which}`;
-    if (!step.lora) return this.linear(h, (b) => b.matrices.layers[l][which], name, 1, VALUE_BOUNDS.projection);
+    if (!step.lora || !usesAdapters(this.desc)) return this.linear(h, (b) => b.matrices.layers[l][which], name, 1, VALUE_BOUNDS.projection);
     let out!: Value;
     await this.stage(name, async () => {
       [h] = await this.ensure([[h, 3]]);
@@ -370,6 +396,192 @@ export class Executor {
     return this.add(x1, f, `L${l}.residual2`, VALUE_BOUNDS.residual);
   }
 
+  // ------------------------------------------------------------------------------------------
+  // the standard model: softmax attention and GELU by poly.ts's stand-ins
+  // (every output is kept at level 1 or above: a bootstrap divides by the value's bound first)
+
+  /** The key mask shifted and placed like the scores (packed_count ciphertexts), once per forward pass. */
+  private async packedKeyMask(mask: Value): Promise<Value> {
+    let out!: Value;
+    await this.stage('keyMask.packed', async () => {
+      [mask] = await this.ensure([[mask, SOFTMAX_PACKED_MASK_DEPTH]]);
+      const constants = softmaxConstants(this.desc.headDim);
+      out = this.made('keyMask.packed', mask.level - SOFTMAX_PACKED_MASK_DEPTH, VALUE_BOUNDS.signed, this.packedCount(), mask,
+        this.planning ? null : await this.perGroup(mask, (g) => this.run.kernels.softmaxPackedMask(mask.groups![g][0], constants)));
+      return out;
+    });
+    return out;
+  }
+
+  private async softmaxAttention(q: Value, k: Value, v: Value, mask: Value, packedMask: Value, l: number): Promise<Value> {
+    const name = `L${l}.softmax`;
+    const constants = softmaxConstants(this.desc.headDim);
+    const kernels = () => this.run.kernels;
+    let scores!: Value;
+    await this.stage(`${name}.scores`, async () => {
+      [q, k, mask] = await this.ensure([[q, SOFTMAX_SCORES_DEPTH + 1], [k, SOFTMAX_SCORES_DEPTH + 1], [mask, SOFTMAX_SCORES_DEPTH + 1]]);
+      const level = Math.min(q.level, k.level, mask.level) - SOFTMAX_SCORES_DEPTH;
+      [packedMask] = await this.ensure([[packedMask, level + 1]]);
+      scores = this.made(`${name}.scores`, level, VALUE_BOUNDS.signed, this.packedCount(), q,
+        this.planning ? null : await this.perGroup(q, (g) => kernels().softmaxScores(q.groups![g][0], k.groups![g][0], mask.groups![g][0], packedMask.groups![g], constants)));
+      return scores;
+    });
+    const rowMax = await this.rowMax(scores, name);
+    // exp(x), x = 2B (u - max): the Chebyshev input, the interpolant of exp(x / 2^k), k squarings
+    let e!: Value;
+    await this.stage(`${name}.exp`, async () => {
+      let m = rowMax;
+      [scores, m] = await this.ensure([[scores, 2], [m, 2]]);
+      const { factor, offset } = softmaxExpAffine();
+      const [sc, mx] = [scores, m];
+      const t = this.made(`${name}.expInput`, Math.min(sc.level, mx.level) - 1, VALUE_BOUNDS.signed, sc.width, sc,
+        this.planning ? null : await this.perGroup(sc, (g) => kernels().softmaxExpInput(sc.groups![g], mx.groups![g][0], factor, offset, constants)));
+      e = await this.chebyshevValue(t, SOFTMAX_EXP_CHEBYSHEV, `${name}.exp`, expBound(P.SMX_EXP_SQUARINGS));
+      return e;
+    });
+    let remaining = P.SMX_EXP_SQUARINGS;
+    while (remaining > 0) {
+      await this.stage(`${name}.exp`, async () => {
+        [e] = await this.ensure([[e, 2]]);
+        const count = Math.min(remaining, e.level - 1);
+        const input = e;
+        e = this.made(`${name}.exp`, input.level - count, expBound(remaining - count), input.width, input,
+          this.planning ? null : await this.perGroup(input, (g) => Promise.all(input.groups![g].map((c) => kernels().squarings(c, count)))));
+        remaining -= count;
+        return e;
+      });
+    }
+    // masked exponentials and their row sums (e at 3 levels, so that the sum reaches the inverse unrefreshed)
+    let masked!: Value;
+    let sum!: Value;
+    await this.stage(`${name}.sum`, async () => {
+      [e, packedMask] = await this.ensure([[e, 3], [packedMask, 3]]);
+      const [ee, pm] = [e, packedMask];
+      const level = Math.min(ee.level, pm.level) - 1;
+      const out = this.planning ? null : await this.perGroup(ee, (g) => kernels().softmaxRowSums(ee.groups![g], pm.groups![g], constants));
+      masked = this.made(`${name}.masked`, level, VALUE_BOUNDS.exponential, ee.width, ee, out && out.map((cts) => cts.slice(0, -1)));
+      sum = this.made(`${name}.sum`, level, VALUE_BOUNDS.rowSum, 1, ee, out && out.map((cts) => cts.slice(-1)));
+      return [masked, sum];
+    });
+    const inverse = await this.goldschmidt(sum, name);
+    let weights!: Value;
+    await this.stage(`${name}.weights`, async () => {
+      let a = inverse;
+      [masked, a] = await this.ensure([[masked, 3], [a, 2]]);
+      const [mk, ia] = [masked, a];
+      weights = this.made(`${name}.weights`, Math.min(mk.level - 1, ia.level) - 1, VALUE_BOUNDS.signed, mk.width, mk,
+        this.planning ? null : await this.perGroup(mk, (g) => kernels().softmaxNormalize(mk.groups![g], ia.groups![g][0], 1 / P.SMX_INV_CENTER, constants)));
+      return weights;
+    });
+    let out!: Value;
+    await this.stage(`${name}.values`, async () => {
+      [weights, v, mask] = await this.ensure([[weights, 2], [v, VALUES_INPUT_LEVELS], [mask, VALUES_INPUT_LEVELS]]);
+      const [w, vv, m] = [weights, v, mask];
+      const level = Math.min(Math.min(vv.level, m.level) - 3, w.level) - 1;
+      out = this.made(`L${l}.attention`, level, VALUE_BOUNDS.attention, 1, vv,
+        this.planning ? null : await this.perGroup(vv, async (g) => [await kernels().attentionValues(w.groups![g], vv.groups![g][0], m.groups![g][0])]));
+      return out;
+    });
+    return out;
+  }
+
+  /** A Chebyshev interpolant on every ciphertext of t (already in [-1, 1]), bootstrapping t first if needed. */
+  private async chebyshevValue(t: Value, coefficients: Float64Array, name: string, bound: number): Promise<Value> {
+    const depth = depthOfChebyshev(coefficients);
+    [t] = await this.ensure([[t, depth + 1]]);
+    const input = t;
+    return this.made(name, input.level - depth, bound, input.width, input,
+      this.planning ? null : await this.perGroup(input, (g) => Promise.all(input.groups![g].map((c) => this.run.kernels.chebyshev(c, coefficients)))));
+  }
+
+  /**
+   * The row max of the packed scores by pairwise maxima: across the packed ciphertexts, then against
+   * the block pair half, a quarter, ... of the way round (every block pair of a head ends with its max).
+   */
+  private async rowMax(scores: Value, name: string): Promise<Value> {
+    let list: Operand[] = Array.from({ length: scores.width }, (_, p) => ({ value: scores, index: p }));
+    while (list.length > 1) {
+      const next: Operand[] = [];
+      for (let i = 0; i < list.length; i += 2) next.push(i + 1 < list.length ? { value: await this.pairMax(list[i], list[i + 1], 0, name), index: 0 } : list[i]);
+      list = next;
+    }
+    let max = list[0];
+    const stride = this.desc.heads * this.layoutRows;
+    for (let span = this.desc.headDim / 2; span >= 1; span /= 2) max = { value: await this.pairMax(max, null, span * stride, name), index: 0 };
+    return max.value;
+  }
+
+  /** Rows of the layout, the block size the max's rotations move by (planning tracks levels only). */
+  private get layoutRows(): number {
+    return this.backend ? this.run.kernels.layout.rows : 0;
+  }
+
+  /** max(a, b) (b null: a against a rotated by `step`): difference, the sign steps, combine. */
+  private async pairMax(a: Operand, b: Operand | null, step: number, name: string): Promise<Value> {
+    const kernels = () => this.run.kernels;
+    const at = (x: Operand, g: number) => x.value.groups![g][x.index];
+    let out!: Value;
+    await this.stage(`${name}.max`, async () => {
+      let d = this.made(`${name}.difference`, Math.min(a.value.level, b ? b.value.level : Infinity), VALUE_BOUNDS.signed, 1, a.value,
+        this.planning ? null : await this.perGroup(a.value, async (g) => [await kernels().maxDifference(at(a, g), b ? at(b, g) : null, step)]));
+      let s = d;
+      for (const coefficients of comparisonSteps()) {
+        // the running max may ride along in a bootstrap of the sign (two real ciphertexts per bootstrap)
+        [s] = await this.ensure([[s, ODD_DEGREE7_DEPTH + 1], [a.value, 0]]);
+        const input = s;
+        s = this.made(`${name}.sign`, input.level - ODD_DEGREE7_DEPTH, VALUE_BOUNDS.signed, 1, input,
+          this.planning ? null : await this.perGroup(input, async (g) => [await kernels().oddDegree7(input.groups![g][0], coefficients)]));
+      }
+      [d, s] = await this.ensure([[d, 2], [s, 2], [a.value, 1]]);
+      const [dd, ss] = [d, s];
+      out = this.made(`${name}.max`, Math.min(a.value.level, Math.min(dd.level, ss.level) - 1), VALUE_BOUNDS.signed, 1, dd,
+        this.planning ? null : await this.perGroup(dd, async (g) => [await kernels().maxCombine(at(a, g), dd.groups![g][0], ss.groups![g][0])]));
+      return out;
+    });
+    return out;
+  }
+
+  /** c / sum by Goldschmidt iterations, bootstrapping the pair (a, b) between them where needed. */
+  private async goldschmidt(sum: Value, name: string): Promise<Value> {
+    const kernels = () => this.run.kernels;
+    let a!: Value;
+    let b!: Value;
+    await this.stage(`${name}.inverse`, async () => {
+      [sum] = await this.ensure([[sum, 2]]);
+      const x = sum;
+      const start = this.planning ? null : await this.perGroup(x, (g) => kernels().goldschmidtStart(x.groups![g][0], P.SMX_INV_CENTER));
+      a = this.made(`${name}.inverse`, x.level - 1, VALUE_BOUNDS.inverse, 1, x, start && start.map((ab) => [ab[0]]));
+      b = this.made(`${name}.inverseError`, x.level - 1, VALUE_BOUNDS.signed, 1, x, start && start.map((ab) => [ab[1]]));
+      return [a, b];
+    });
+    let remaining = P.SMX_INV_ITERATIONS;
+    while (remaining > 0) {
+      await this.stage(`${name}.inverse`, async () => {
+        [a, b] = await this.ensure([[a, 2], [b, 3]]);
+        const count = Math.min(remaining, a.level - 1, b.level - 2);
+        const [ia, ib] = [a, b];
+        const out = this.planning ? null : await this.perGroup(ia, (g) => kernels().goldschmidtSteps(ia.groups![g][0], ib.groups![g][0], count));
+        a = this.made(`${name}.inverse`, Math.min(ia.level - count, ib.level - count - 1), VALUE_BOUNDS.inverse, 1, ia, out && out.map((ab) => [ab[0]]));
+        b = this.made(`${name}.inverseError`, ib.level - count, VALUE_BOUNDS.signed, 1, ib, out && out.map((ab) => [ab[1]]));
+        remaining -= count;
+        return [a, b];
+      });
+    }
+    return a;
+  }
+
+  /** x + W2 GELU(x W1): GELU's input divided by GELU_B in W1, so that its interpolant reads [-1, 1]. */
+  private async geluFeedForward(x1: Value, h2: Value, l: number): Promise<Value> {
+    const t = await this.linear(h2, (b) => b.matrices.layers[l].up, `L${l}.up`, Math.ceil(this.desc.ffn / this.desc.dim), VALUE_BOUNDS.unit);
+    let z!: Value;
+    await this.stage(`L${l}.gelu`, async () => {
+      z = await this.chebyshevValue(t, GELU_CHEBYSHEV, `L${l}.gelu`, VALUE_BOUNDS.projection);
+      return z;
+    });
+    const f = await this.linear(z, (b) => b.matrices.layers[l].down, `L${l}.down`, 1, VALUE_BOUNDS.residual);
+    return this.add(x1, f, `L${l}.residual2`, VALUE_BOUNDS.residual);
+  }
+
   private async head(x: Value): Promise<Value> {
     const z = await this.layerNorm(x, 'final.norm');
     let u!: Value;
@@ -408,19 +620,22 @@ export class Executor {
   /** The whole forward pass: embeddings and key mask in, one logit ciphertext per label out (per row group). */
   async forward(embeddings: Value, keyMask: Value): Promise<Value> {
     let x = embeddings;
+    const softmax = this.desc.attention === 'softmax';
+    const packedMask = softmax ? await this.packedKeyMask(keyMask) : null;
     for (let l = 0; l < this.desc.layers.length; l++) {
       const h = await this.layerNorm(x, `L${l}.ln1`);
       // q, k and v come from h: refresh h once if the projections would leave them too low for attention
-      await this.ensure([[h, PROJECTION_DEPTH + VALUES_INPUT_LEVELS]]);
+      if (softmax) await this.ensure([[h, 1 + SOFTMAX_SCORES_DEPTH]]);
+      else await this.ensure([[h, PROJECTION_DEPTH + VALUES_INPUT_LEVELS]]);
       const q = await this.projection(h, l, 'query');
       const k = await this.projection(h, l, 'key');
       const v = await this.projection(h, l, 'value');
-      const att = await this.attention(q, k, v, keyMask, l);
+      const att = packedMask ? await this.softmaxAttention(q, k, v, keyMask, packedMask, l) : await this.attention(q, k, v, keyMask, l);
       const o = await this.linear(att, (b) => b.matrices.layers[l].output, `L${l}.output`, 1, VALUE_BOUNDS.residual);
       let x1 = await this.add(x, o, `L${l}.residual1`, VALUE_BOUNDS.residual);
       if (l === this.desc.layers.length - 1 && x1.count > 1) x1 = await this.gatherFirstRows(x1);
       const h2 = await this.layerNorm(x1, `L${l}.ln2`);
-      x = await this.feedForward(x1, h2, l);
+      x = this.desc.activation === 'gelu' ? await this.geluFeedForward(x1, h2, l) : await this.feedForward(x1, h2, l);
     }
     return this.head(x);
   }
@@ -436,6 +651,8 @@ const POLYS = P.exportPolys() as {
   invSqrt: { cheb: number[]; interval: [number, number] };
   tanh: { cheb: number[] };
   relu: { f: number[] };
+  gelu: { cheb: number[] };
+  softmax: { sign: number[][]; expInterval: [number, number]; expSquarings: number; expCheb: number[] };
 };
 
 /** The pooler's tanh interpolant (its input is divided by TANH_B in the pooler weights). */
@@ -453,4 +670,46 @@ export function depthOfChebyshev(coefficients: Float64Array): number {
     depths.set(coefficients, d);
   }
   return d;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The standard model's softmax attention (poly.ts's softmax stand-in)
+
+/** The comparison's sign steps (poly.ts SMX_SIGN), the last one halved: the max combination takes sgn(d) / 2. */
+export function comparisonSteps(): number[][] {
+  const sign = POLYS.softmax.sign;
+  return sign.map((c, i) => (i === sign.length - 1 ? c.map((x) => x / 2) : [...c]));
+}
+
+/** Scores normalised into [-1/2, 1/2] (q.k / (sqrt(d_h) 2B)); masked keys and empty slots at -1/2. */
+export function softmaxConstants(headDim: number): SoftmaxConstants {
+  return { scoreFactor: 1 / (Math.sqrt(headDim) * 2 * P.SMX_SCORE_B), maskedScore: -0.5 };
+}
+
+/** t = factor (u - max) + offset: the Chebyshev input of exp(x / 2^k) for x = 2B (u - max). */
+export function softmaxExpAffine(): { factor: number; offset: number } {
+  // the interpolant's interval: exp's interval divided by 2^k
+  const k = 2 ** POLYS.softmax.expSquarings;
+  const [a, b] = POLYS.softmax.expInterval.map((x) => x / k);
+  return { factor: (4 * P.SMX_SCORE_B) / (k * (b - a)), offset: -(a + b) / (b - a) };
+}
+
+/** Bound of exp(x / 2^k)^(2^j), j = SMX_EXP_SQUARINGS - k squarings done: twice its largest value, a power of two. */
+function expBound(squaringsLeft: number): number {
+  return 2 ** Math.ceil(Math.log2(2 * Math.exp(P.SMX_EXP_HI / 2 ** squaringsLeft)));
+}
+
+/** Pairwise max rounds of a row: across the packed ciphertexts, then halving the head's block pairs. */
+function maxRounds(packed: number, headDim: number): number {
+  return Math.ceil(Math.log2(packed)) + Math.log2(headDim);
+}
+
+/** exp(x / 2^k) on the softmax stand-in's interval, and GELU on [-GELU_B, GELU_B] (inputs scaled into [-1, 1]). */
+export const SOFTMAX_EXP_CHEBYSHEV = Float64Array.from(POLYS.softmax.expCheb);
+export const GELU_CHEBYSHEV = Float64Array.from(POLYS.gelu.cheb);
+
+/** A ciphertext of a value: the value's `index`-th per row group (a packed ciphertext of the scores). */
+interface Operand {
+  value: Value;
+  index: number;
 }

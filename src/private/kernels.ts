@@ -20,6 +20,14 @@ export interface InvSqrtConstants {
   eps: number;
 }
 
+/** Constants of the softmax attention kernels (poly.ts's softmax stand-in). */
+export interface SoftmaxConstants {
+  /** 1 / (sqrt(d_h) 2B): scores normalised into [-1/2, 1/2] */
+  scoreFactor: number;
+  /** the normalised score of masked keys and empty slots */
+  maskedScore: number;
+}
+
 /** A plaintext weight with its diagonals encoded once per level (native PlainMatrixProduct). */
 export class MatrixProduct extends NativeResource {
   /** @internal */
@@ -121,6 +129,46 @@ export class Kernels extends NativeResource {
   }
   attentionApply(kernel: Ciphertext[], v: Ciphertext, keyMask: Ciphertext, kernelConstant: number, squarings: number): Promise<Ciphertext> {
     return this.one('kernelAttentionApply', Kernels.handles(kernel), v.handle, keyMask.handle, kernelConstant, squarings);
+  }
+  /** The packed key mask of softmax attention (1 where a row meets a real key); two levels. */
+  softmaxPackedMask(keyMask: Ciphertext, constants: SoftmaxConstants): Promise<Ciphertext[]> {
+    return this.many('kernelSoftmaxPackedMask', keyMask.handle, constants.scoreFactor, constants.maskedScore);
+  }
+  /** Normalised packed scores, masked slots at maskedScore; four levels below min(q, k, keyMask). */
+  softmaxScores(q: Ciphertext, k: Ciphertext, keyMask: Ciphertext, packedMask: Ciphertext[], constants: SoftmaxConstants): Promise<Ciphertext[]> {
+    return this.many('kernelSoftmaxScores', q.handle, k.handle, keyMask.handle, Kernels.handles(packedMask), constants.scoreFactor, constants.maskedScore);
+  }
+  /** factor (scores - rowMax) + offset, per packed ciphertext; one level below the lowest input. */
+  softmaxExpInput(scores: Ciphertext[], rowMax: Ciphertext, factor: number, offset: number, constants: SoftmaxConstants): Promise<Ciphertext[]> {
+    return this.many('kernelSoftmaxExpInput', Kernels.handles(scores), rowMax.handle, factor, offset, constants.scoreFactor, constants.maskedScore);
+  }
+  /** [exps masked by the packed key mask (one level)..., their row sum replicated on the head's block pairs]. */
+  softmaxRowSums(exps: Ciphertext[], packedMask: Ciphertext[], constants: SoftmaxConstants): Promise<Ciphertext[]> {
+    return this.many('kernelSoftmaxRowSums', Kernels.handles(exps), Kernels.handles(packedMask), constants.scoreFactor, constants.maskedScore);
+  }
+  /** The packed weights factor * maskedExps * inverse; level min(maskedExps - 1, inverse) - 1. */
+  softmaxNormalize(maskedExps: Ciphertext[], inverse: Ciphertext, factor: number, constants: SoftmaxConstants): Promise<Ciphertext[]> {
+    return this.many('kernelSoftmaxNormalize', Kernels.handles(maskedExps), inverse.handle, factor, constants.scoreFactor, constants.maskedScore);
+  }
+  /** sum over keys of packed weights x masked values (the Gaussian kernel's apply); value path three levels, one after the weights. */
+  attentionValues(weights: Ciphertext[], v: Ciphertext, keyMask: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelAttentionValues', Kernels.handles(weights), v.handle, keyMask.handle);
+  }
+  /** a - b, or a - rot(a, step) when b is null; no level. */
+  maxDifference(a: Ciphertext, b: Ciphertext | null, step = 0): Promise<Ciphertext> {
+    return this.one('kernelMaxDifference', a.handle, b ? b.handle : null, step);
+  }
+  /** max(a, b) = a + d halfSign - d/2 (halfSign ~ sgn(d)/2); one level below min(d, halfSign). */
+  maxCombine(a: Ciphertext, d: Ciphertext, halfSign: Ciphertext): Promise<Ciphertext> {
+    return this.one('kernelMaxCombine', a.handle, d.handle, halfSign.handle);
+  }
+  /** Goldschmidt's [a, b] for c/x: a = 2 - x/c, b = 1 - x/c; one level. */
+  goldschmidtStart(x: Ciphertext, center: number): Promise<Ciphertext[]> {
+    return this.many('kernelGoldschmidtStart', x.handle, center);
+  }
+  /** `count` Goldschmidt iterations b <- b^2, a <- a (1 + b): b down `count` levels, a to min(a - count, b - count - 1). */
+  goldschmidtSteps(a: Ciphertext, b: Ciphertext, count: number): Promise<Ciphertext[]> {
+    return this.many('kernelGoldschmidtSteps', a.handle, b.handle, count);
   }
   /** t_c = sum over features of x * w_c (+ bias_c), replicated; one level. */
   featureDot(x: Ciphertext, weights: Ciphertext[], biases: Ciphertext[]): Promise<Ciphertext[]> {

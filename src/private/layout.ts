@@ -74,13 +74,17 @@ export class ActivationLayout {
     return out;
   }
 
-  /** The key mask: 1 on the real tokens of each sequence (every block), 0 on padding and filler. */
+  /**
+   * The key mask: 1 on the real tokens of each sequence (every block), 0 on padding and on the rows
+   * past the layout's sequences. Sequence slots past `lengths` repeat the given masks, as
+   * packActivations repeats the rows: every query row then has a real key (a softmax row sum of 0
+   * would leave the kernels' Goldschmidt inverse far outside its interval).
+   */
   packKeyMask(lengths: number[]): Float64Array {
-    if (lengths.length > this.sequences) throw new InvalidArgumentError('layout: more lengths than sequences');
+    if (lengths.length < 1 || lengths.length > this.sequences) throw new InvalidArgumentError(`layout: 1 to ${this.sequences} lengths, got ${lengths.length}`);
     const out = new Float64Array(this.slots);
-    lengths.forEach((len, s) => {
-      for (let t = 0; t < len; t++) for (let b = 0; b < this.width; b++) out[this.slot(b, s * this.tokens + t)] = 1;
-    });
+    for (let s = 0; s < this.sequences; s++)
+      for (let t = 0; t < lengths[s % lengths.length]; t++) for (let b = 0; b < this.width; b++) out[this.slot(b, s * this.tokens + t)] = 1;
     return out;
   }
 

@@ -19,7 +19,7 @@ import { ActivationLayout } from './layout';
 import { layoutFor, makePlan, planningStep, type PrivateInferencePlan } from './plan';
 import { MIN_PIPELINE_LEVELS } from './presets';
 import { decodeMessage, encodeMessage, entry, type Entry } from './protocol';
-import { normParameters, publicDigest, serverMatrices, serverTransposes, weightsOf } from './weights';
+import { adapterRank, normParameters, publicDigest, serverMatrices, serverTransposes, weightsOf } from './weights';
 
 export interface ServerOptions {
   /** The public base model (a pretrained checkpoint; its adapters and head are not used). */
@@ -130,7 +130,7 @@ export class PrivateInferenceServer {
     if (bootstrapper.outputLevel < MIN_PIPELINE_LEVELS)
       throw new InvalidArgumentError(`preset ${preset.name} leaves ${bootstrapper.outputLevel} levels after bootstrapping; the pipeline needs ${MIN_PIPELINE_LEVELS}`, 'ERR_INVALID_ARGUMENT');
     const topScale = preset.context.scale ?? 2 ** 40;
-    const plan = await makePlan(desc, preset, bootstrapper, topScale, publicDigest(desc, model), model.cfg.loraRank, options.training === true);
+    const plan = await makePlan(desc, preset, bootstrapper, topScale, publicDigest(desc, model), adapterRank(desc, model.cfg.loraRank), options.training === true);
     const layout = layoutFor(context.ringDegree / 2, desc);
     return new PrivateInferenceServer(plan, desc, model, context, bootstrapper, layout, options.maxGroups ?? 8, options.checkpoint);
   }

@@ -14,7 +14,7 @@
  * row into one ciphertext, updated there by AdamW-HE with its polynomial 1/sqrt, and unpacked.
  */
 import type { Ciphertext } from '../api/ciphertext';
-import { InvalidArgumentError } from '../api/errors';
+import { InvalidArgumentError, UnsupportedError } from '../api/errors';
 import type { ModelDescription } from '../model/description';
 import * as P from '../model/poly';
 import { depthOfChebyshev, Executor, INV_SQRT, INV_SQRT_CHEBYSHEV, signCoefficients, type ExecutorHooks, type RunBackend, type Value } from './executor';
@@ -133,6 +133,9 @@ export class Trainer extends Executor {
     hooks: ExecutorHooks = {},
   ) {
     super(desc, topLevel, groupCount, training ? { ...training, weights: null as never } : null, hooks);
+    // the backward pass is written for the HE-friendly model (Gaussian kernel, polynomial norm and ReLU)
+    if (desc.attention !== 'gaussian' || desc.norm !== 'poly' || desc.activation !== 'relu-poly' || desc.pooler !== 'tanh-poly')
+      throw new UnsupportedError(`encrypted fine-tuning runs the HE-friendly variant; '${desc.variant}' is not supported`, 'ERR_UNSUPPORTED');
     const rank = desc.layers[0].query.lora?.rank ?? 0;
     for (const layer of desc.layers)
       for (const step of [layer.query, layer.key, layer.value])

@@ -5,7 +5,8 @@
  * folded in here, on both sides:
  *   - LayerNorm's gamma and beta go into the next product (x W -> x diag(gamma) W + beta W);
  *   - ReLU's sign input x / RELU_B goes into the up projection, its factor RELU_B / 2 into the down
- *     projection (the kernel computes t + t sign(t), t = x / RELU_B);
+ *     projection (the kernel computes t + t sign(t), t = x / RELU_B); the standard model's GELU
+ *     input x / GELU_B goes into the up projection (its interpolant reads [-1, 1]);
  *   - the pooler's tanh input is divided by TANH_B (the interpolant's interval).
  */
 import { createHash } from 'node:crypto';
@@ -19,6 +20,26 @@ import type { ServerMatrices } from './executor';
 import type { ParameterSlot, ServerTransposes, TrainingBackend } from './trainer';
 
 export type Weights = (name: string) => Float64Array;
+
+/**
+ * Whether the encrypted run evaluates LoRA adapters, which the client then encrypts. The HE-friendly
+ * model is the paper's LoRA model: its adapters (zero in a pretrained checkpoint) and its head are
+ * the client's private weights. The standard model is the paper's baseline, which fine-tunes fully;
+ * for inference its encoder is the server's public base (the bench runs the pretrained standard
+ * encoder) with no adapters, and only its head is the client's, encrypted like the HE-friendly head
+ * so that the two variants' runs differ only where the architectures do. A fully fine-tuned private
+ * encoder would need every d x d product ciphertext x ciphertext, the cost the paper's LoRA design
+ * removes, and is not an inference protocol offered here: such a client fails the public-weight
+ * digest, and a standard model with non-zero adapters is refused rather than run without them.
+ */
+export function usesAdapters(desc: ModelDescription): boolean {
+  return desc.variant === 'hefriendly';
+}
+
+/** The LoRA rank the plan announces: the model's, or 0 where the run has no adapters. */
+export function adapterRank(desc: ModelDescription, loraRank: number): number {
+  return usesAdapters(desc) ? loraRank : 0;
+}
 
 export function weightsOf(model: Model): Weights {
   return (name) => model.p(name).data;
@@ -60,8 +81,9 @@ export function serverMatrices(kernels: Kernels, desc: ModelDescription, w: Weig
         const { weight, bias } = foldNorm(w(step.weight), D, D, g1, b1);
         return kernels.matrix(weight, model, model, bias);
       };
-      const up = foldNorm(w(layer.up.weight), D, desc.ffn, g2, b2, 1 / P.RELU_B);
-      const down = Float64Array.from(w(layer.down.weight), (x) => (x * P.RELU_B) / 2);
+      const gelu = desc.activation === 'gelu';
+      const up = foldNorm(w(layer.up.weight), D, desc.ffn, g2, b2, 1 / (gelu ? P.GELU_B : P.RELU_B));
+      const down = gelu ? Float64Array.from(w(layer.down.weight)) : Float64Array.from(w(layer.down.weight), (x) => (x * P.RELU_B) / 2);
       return {
         query: afterNorm1(layer.query),
         key: afterNorm1(layer.key),
@@ -209,10 +231,10 @@ export function clientWeightVectors(layout: ActivationLayout, desc: ModelDescrip
     }
     return out;
   };
-  const adapters = desc.layers.map((layer) => {
+  const adapters = usesAdapters(desc) ? desc.layers.map((layer) => {
     const [g, b] = [w(layer.ln1.gamma), w(layer.ln1.beta)];
     return { query: adapter(layer.query, g, b), key: adapter(layer.key, g, b), value: adapter(layer.value, g, b) };
-  });
+  }) : [];
   const { pooler, classifier } = desc.head;
   const pool = foldNorm(w(pooler.weight), D, D, w(desc.finalNorm.gamma), w(desc.finalNorm.beta), 1 / P.TANH_B);
   const poolerBias = Float64Array.from(pool.bias, (x, f) => x + w(pooler.bias)[f] / P.TANH_B);
