@@ -146,9 +146,6 @@ it.skipIf(skipped)('kill -9 mid-step: the job resumes after its last finished st
   trainedRun = { http, client, contextId, jobId: job.id, requestId, requestInfo, sentences, plain };
 }, 1_800_000);
 
-// Fails on main as of this writing: PrivateInferenceServer.inferTrained after two steps throws
-// ERR_LEVEL_MISMATCH "encrypted diagonal below the input's level" (as test/private/training.test.ts's
-// kill-and-resume case does); the fix belongs to src/private, not to the service.
 it.skipIf(skipped)('the trained adapters stay on the server, encrypted, and serve inference', async () => {
   if (!trainedRun) throw new Error('the fine-tuning case did not finish');
   const { http, client, contextId, jobId, requestId, requestInfo, sentences, plain } = trainedRun;
