@@ -13,48 +13,18 @@ import { CkksContext, CkksEncoder, Encryptor, Evaluator, KeyGenerator, Ciphertex
 import { loadTask } from '../../src/data/datasets';
 import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint';
 import { Model, type ModelConfig } from '../../src/model/model';
-import { ADAMW_HE, AdamW } from '../../src/model/optim';
+import { ADAMW_HE } from '../../src/model/optim';
 import { mulberry32 } from '../../src/model/rng';
 import { encodeSplit, getTokenizer, pretrainedFile } from '../../src/model/setup';
 import { PrivateInferenceClient } from '../../src/private/client';
 import { PIPELINE_PRESETS } from '../../src/private/presets';
 import { decodeMessage, encodeMessage } from '../../src/private/protocol';
 import { PrivateInferenceServer } from '../../src/private/server';
-import { parameterSlots } from '../../src/private/trainer';
+import { largestRelativeDifference, plaintextSteps } from './plaintext-reference';
 
 const PRESET = PIPELINE_PRESETS.test;
 const OPT_IN = { allowInsecureParametersForTestsOnly: true } as const;
 const LR = 1e-2;
-
-/** The plaintext trainer's AdamW-HE steps on the same batches (polynomial loss softmax and 1/sqrt). */
-function plaintextSteps(model: Model, batches: { ids: number[]; label: number }[][]): number[] {
-  model.setMode('lora');
-  model.cfg.approxLossSoftmax = true;
-  const optimizer = new AdamW({ ...ADAMW_HE, lr: LR, approxInvSqrt: true });
-  return batches.map((batch) => {
-    model.zeroGrad();
-    let loss = 0;
-    for (const e of batch) loss += model.classify(e.ids, e.label, true).loss / batch.length;
-    optimizer.step(model, batch.length);
-    return loss;
-  });
-}
-
-/** Largest difference of every trained matrix, relative to the matrix's largest plaintext value. */
-function largestRelativeDifference(a: Model, b: Model): number {
-  let worst = 0;
-  for (const name of new Set(parameterSlots(a.desc, a.cfg.loraRank).map((s) => s.param))) {
-    const [x, y] = [a.p(name).data, b.p(name).data];
-    let diff = 0;
-    let largest = 0;
-    for (let i = 0; i < x.length; i++) {
-      diff = Math.max(diff, Math.abs(x[i] - y[i]));
-      largest = Math.max(largest, Math.abs(y[i]));
-    }
-    worst = Math.max(worst, diff / largest);
-  }
-  return worst;
-}
 
 describe('private fine-tuning of the shipped pretrained model', () => {
   let server: PrivateInferenceServer;
@@ -97,7 +67,7 @@ describe('private fine-tuning of the shipped pretrained model', () => {
     const { batch: bytes, info } = await client.encryptTrainingBatch(batch.map((e) => e.ids), batch.map((e) => e.label));
     const log = await client.readTrainingLog(await server.trainStep(bytes), info, batch.map((e) => e.label));
     const plain = loadCheckpoint(pretrainedFile('hefriendly')).model;
-    const [plainLoss] = plaintextSteps(plain, [batch]);
+    const [plainLoss] = plaintextSteps(plain, [batch], LR);
     expect(log.step).toBe(1);
     expect(Math.abs(log.loss - plainLoss)).toBeLessThan(1e-3);
     const { model: trained, step } = await client.decryptTrainingState(server.trainingStateBytes());
@@ -152,7 +122,7 @@ describe('a killed training server resumes from its last finished step', () => {
     expect(second.output).toContain('step 2 done');
     // the state after two steps, and both steps' losses, against the plaintext trainer
     const plain = loadCheckpoint(path.join(dir, 'model.ckpt')).model;
-    const plainLosses = plaintextSteps(plain, batches);
+    const plainLosses = plaintextSteps(plain, batches, LR);
     for (const [step, batch] of batches.entries()) {
       const log = await client.readTrainingLog(fs.readFileSync(path.join(dir, 'log', `${step}.bin`)), infos[step], batch.map((e) => e.label));
       expect(Math.abs(log.loss - plainLosses[step]), `loss of step ${step + 1}`).toBeLessThan(1e-3);

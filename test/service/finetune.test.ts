@@ -15,12 +15,12 @@ import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint';
 import { Model, type ModelConfig } from '../../src/model/model';
-import { ADAMW_HE, AdamW } from '../../src/model/optim';
+import { ADAMW_HE } from '../../src/model/optim';
 import { mulberry32 } from '../../src/model/rng';
 import { PrivateInferenceClient, type Batch } from '../../src/private/client';
-import { parameterSlots } from '../../src/private/trainer';
 import { CipherlmClient, ServiceRequestError } from '../../src/service/client';
 import { leftOutOfQuickSuite, OPT_IN, portFor, startServer, tempDir, waitFor, type CliProcess } from './helpers';
+import { largestRelativeDifference, plaintextSteps } from '../private/plaintext-reference';
 
 const skipped = leftOutOfQuickSuite('finetune.test.ts');
 const dataDir = skipped ? '' : tempDir('finetune');
@@ -36,36 +36,6 @@ afterAll(async () => {
   await server?.stop();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
-
-/** The plaintext trainer's AdamW-HE steps on the same batches (polynomial loss softmax and 1/sqrt). */
-function plaintextSteps(model: Model, batches: { ids: number[]; label: number }[][]): number[] {
-  model.setMode('lora');
-  model.cfg.approxLossSoftmax = true;
-  const optimizer = new AdamW({ ...ADAMW_HE, lr: LR, approxInvSqrt: true });
-  return batches.map((batch) => {
-    model.zeroGrad();
-    let loss = 0;
-    for (const e of batch) loss += model.classify(e.ids, e.label, true).loss / batch.length;
-    optimizer.step(model, batch.length);
-    return loss;
-  });
-}
-
-/** Largest difference of every trained matrix, relative to the matrix's largest plaintext value. */
-function largestRelativeDifference(a: Model, b: Model): number {
-  let worst = 0;
-  for (const name of new Set(parameterSlots(a.desc, a.cfg.loraRank).map((s) => s.param))) {
-    const [x, y] = [a.p(name).data, b.p(name).data];
-    let diff = 0;
-    let largest = 0;
-    for (let i = 0; i < x.length; i++) {
-      diff = Math.max(diff, Math.abs(x[i] - y[i]));
-      largest = Math.max(largest, Math.abs(y[i]));
-    }
-    worst = Math.max(worst, diff / largest);
-  }
-  return worst;
-}
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
@@ -123,7 +93,7 @@ it.skipIf(skipped)('kill -9 mid-step: the job resumes after its last finished st
 
   // both steps' losses, and the trained adapters and head, against the plaintext trainer
   const plain = loadCheckpoint(modelFile).model;
-  const plainLosses = plaintextSteps(plain, batches);
+  const plainLosses = plaintextSteps(plain, batches, LR);
   for (const [step, batch] of batches.entries()) {
     const log = await client.readTrainingLog(await http.trainingLog(job.id, step), infos[step], batch.map((e) => e.label));
     expect(log.step).toBe(step + 1);
