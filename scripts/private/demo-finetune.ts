@@ -4,7 +4,9 @@
  *     [--threads 2] [--checkpoint state.bin] [--save out.ckpt] [--evaluate N] [--curve losses.json]
  * The client encrypts the pretrained adapters and head and each batch (with its labels); the server
  * trains on ciphertexts with a progress line, writing its encrypted state after every step (rerun
- * with the same --checkpoint to resume after a kill). The plaintext trainer runs the same batches
+ * with the same --checkpoint to resume after a kill). With --checkpoint the client keeps its secret
+ * key beside it in `<checkpoint>.keystore`, encrypted under CIPHERLM_PASSPHRASE: a resumed run must
+ * encrypt its batches under the key the saved state was encrypted under. The plaintext trainer runs the same batches
  * beside it; each step prints both losses (--curve keeps them, with an SVG plot beside the JSON),
  * and the end the largest difference of every adapter.
  */
@@ -19,6 +21,7 @@ import { PrivateInferenceClient } from '../../src/private/client';
 import { PIPELINE_PRESETS } from '../../src/private/presets';
 import { PrivateInferenceServer, type InferenceProgress } from '../../src/private/server';
 import { parameterSlots } from '../../src/private/trainer';
+import { readKeystore, writeKeystore } from '../../src/service/keystore';
 import { appendCurve, curveSvg } from './loss-curve';
 
 function option(name: string, fallback: string): string {
@@ -64,10 +67,24 @@ async function main(): Promise<void> {
   const training = server.plan.training!;
   log(`[${clock()}] server: ${training.parameters} trainable ciphertexts, ${training.bootstrapsPerStep} bootstraps per step of one row group (${server.plan.layout.sequences} sequences)`);
 
-  // the client starts from the pretrained encoder with fresh adapters and head, as the plaintext trainer does
+  // the client starts from the pretrained encoder with fresh adapters and head, as the plaintext
+  // trainer does; a resumed run reads back the secret key the saved state is encrypted under
   const { model } = loadCheckpoint(pretrained);
   model.setMode('lora');
-  const client = PrivateInferenceClient.create(server.planBytes(), model, { threads, allowInsecureParametersForTestsOnly: preset.insecure });
+  const keystore = checkpoint ? `${checkpoint}.keystore` : '';
+  const resuming = checkpoint !== '' && fs.existsSync(checkpoint);
+  const passphrase = process.env.CIPHERLM_PASSPHRASE ?? '';
+  if (checkpoint && !passphrase) throw new Error('--checkpoint keeps the client\'s secret key encrypted beside the state: set CIPHERLM_PASSPHRASE');
+  if (resuming && !fs.existsSync(keystore))
+    throw new Error(`${checkpoint} was encrypted under a secret key that was not kept (no ${keystore}): delete the checkpoint to start over`);
+  const secretKey = resuming ? (await readKeystore(keystore, passphrase)).secretKey : undefined;
+  const client = PrivateInferenceClient.create(server.planBytes(), model, { threads, allowInsecureParametersForTestsOnly: preset.insecure, ...(secretKey ? { secretKey } : {}) });
+  secretKey?.fill(0);
+  if (checkpoint && !resuming) {
+    const exported = client.exportSecretKey();
+    await writeKeystore(keystore, passphrase, { public: { server: 'in-process', contextId: checkpoint, modelFile: pretrained, preset: preset.name }, secretKey: exported });
+    exported.fill(0);
+  }
   let keyBytes = 0;
   for await (const part of client.evaluationKeys()) {
     keyBytes += part.length;
@@ -75,7 +92,7 @@ async function main(): Promise<void> {
   }
   log(`[${clock()}] client: evaluation keys ${(keyBytes / 2 ** 20).toFixed(0)} MiB`);
   const settings = { ...ADAMW_HE, lr, batch: batchSize };
-  if (checkpoint && fs.existsSync(checkpoint)) {
+  if (resuming) {
     server.acceptTrainingState(fs.readFileSync(checkpoint));
     log(`[${clock()}] server: resumed from ${checkpoint} after step ${server.trainingStep}`);
   } else {
@@ -108,6 +125,7 @@ async function main(): Promise<void> {
     for (const e of batch) plainLoss += plain.classify(e.ids, e.label, true).loss / batch.length;
     optimizer.step(plain, batchSize);
     log(`  ${String(step + 1).padStart(4)}  ${read.loss.toFixed(6).padStart(15)}  ${plainLoss.toFixed(6).padStart(16)}  ${read.header.seconds.toFixed(1).padStart(7)}  ${String(read.header.bootstraps).padStart(10)}`);
+    if (!Number.isFinite(read.loss)) throw new Error(`step ${step + 1}: the decrypted loss is ${read.loss}: the encrypted state does not decrypt under this client's key, or left a polynomial's interval`);
     if (curveFile) {
       const rows = appendCurve(curveFile, { step: step + 1, encrypted: read.loss, plaintext: plainLoss, seconds: read.header.seconds, bootstraps: read.header.bootstraps });
       fs.writeFileSync(curveFile.replace(/\.json$/, '') + '.svg', curveSvg(rows, `private fine-tuning, ${task}, batch ${batchSize}, lr ${lr}`));
