@@ -22,6 +22,7 @@ export {
   InvalidArgumentError,
   InsecureParametersError,
   ParameterMismatchError,
+  KeyMismatchError,
   LevelMismatchError,
   ScaleMismatchError,
   MissingKeyError,

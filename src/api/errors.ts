@@ -15,6 +15,11 @@ export class InvalidArgumentError extends CipherlmError {}
 export class InsecureParametersError extends CipherlmError {}
 /** Objects made under different encryption parameters (contexts) were mixed. */
 export class ParameterMismatchError extends CipherlmError {}
+/**
+ * Bytes made under another secret key than the one this party is bound to (a client's key id in
+ * the message headers): ciphertexts under two keys cannot be told apart, so the label is checked.
+ */
+export class KeyMismatchError extends CipherlmError {}
 /** Operands at different levels, or an operation that needs a level that is not there. */
 export class LevelMismatchError extends CipherlmError {}
 /** Operands at different scales. */
@@ -42,6 +47,7 @@ const byCode: Record<string, new (message: string, code: string) => CipherlmErro
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
   ERR_INSECURE_PARAMETERS: InsecureParametersError,
   ERR_PARAMETER_MISMATCH: ParameterMismatchError,
+  ERR_KEY_MISMATCH: KeyMismatchError,
   ERR_LEVEL_MISMATCH: LevelMismatchError,
   ERR_SCALE_MISMATCH: ScaleMismatchError,
   ERR_MISSING_KEY: MissingKeyError,

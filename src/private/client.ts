@@ -17,7 +17,7 @@ import type { Model } from '../model/model';
 import { ActivationLayout } from './layout';
 import { checkPlan, layoutFor, type PrivateInferencePlan } from './plan';
 import { decodeMessage, encodeMessage, entry, type Entry } from './protocol';
-import type { BatchHeader, KeyHeader, LogHeader, RequestHeader, ResponseHeader, StateHeader, WeightsHeader } from './server';
+import { KeyBinding, keyIdOf, type BatchHeader, type KeyHeader, type LogHeader, type RequestHeader, type ResponseHeader, type StateHeader, type WeightsHeader } from './headers';
 import { parameterSlots, type OptimizerSettings } from './trainer';
 import * as P from '../model/poly';
 import { deserialize, serialize } from '../model/checkpoint';
@@ -41,6 +41,8 @@ export class PrivateInferenceClient {
   private readonly encoder: CkksEncoder;
   private readonly encryptor: Encryptor;
   private readonly decryptor: Decryptor;
+  /** Bound to this client's own key id: what the server returns must carry it too. */
+  private readonly binding: KeyBinding;
 
   private constructor(
     readonly plan: PrivateInferencePlan,
@@ -53,6 +55,14 @@ export class PrivateInferenceClient {
     this.encoder = new CkksEncoder(context);
     this.encryptor = new Encryptor(context, keys.secretKey);
     this.decryptor = new Decryptor(context, keys.secretKey);
+    const secretBytes = keys.secretKey.save();
+    this.binding = new KeyBinding(keyIdOf(secretBytes));
+    secretBytes.fill(0);
+  }
+
+  /** The key id every message of this client carries (a one-way hash of its secret key; headers.ts). */
+  get keyId(): string {
+    return this.binding.keyId!;
   }
 
   /**
@@ -99,12 +109,12 @@ export class PrivateInferenceClient {
    */
   async *evaluationKeys(elementsPerPart = 1): AsyncGenerator<Uint8Array> {
     const relin = await this.keys.createRelinKeyAsync();
-    yield encodeMessage<KeyHeader>('key', { part: 'relin' }, [{ name: 'key', bytes: relin.save() }]);
+    yield encodeMessage<KeyHeader>('key', { keyId: this.keyId, part: 'relin' }, [{ name: 'key', bytes: relin.save() }]);
     relin.dispose();
     const elements = [...new Set([...this.plan.rotationSteps.map((s) => this.context.galoisElement(s)), ...this.plan.bootstrapGaloisElements])].filter((e) => e !== 1);
     for (let i = 0; i < elements.length; i += elementsPerPart) {
       const part = await this.keys.createGaloisKeysForElementsAsync(elements.slice(i, i + elementsPerPart));
-      yield encodeMessage<KeyHeader>('key', { part: 'galois' }, [{ name: 'key', bytes: part.save() }]);
+      yield encodeMessage<KeyHeader>('key', { keyId: this.keyId, part: 'galois' }, [{ name: 'key', bytes: part.save() }]);
       part.dispose();
     }
     // A bootstrapper with sparse-secret encapsulation (a dense main secret) also needs the keys to
@@ -112,7 +122,7 @@ export class PrivateInferenceClient {
     const ephemeral = this.plan.preset.bootstrap.ephemeralHammingWeight ?? 0;
     if (ephemeral > 0) {
       const part = await this.keys.createSparseSecretKeysAsync(ephemeral);
-      yield encodeMessage<KeyHeader>('key', { part: 'galois' }, [{ name: 'key', bytes: part.save() }]);
+      yield encodeMessage<KeyHeader>('key', { keyId: this.keyId, part: 'galois' }, [{ name: 'key', bytes: part.save() }]);
       part.dispose();
     }
   }
@@ -139,7 +149,7 @@ export class PrivateInferenceClient {
     entries.push({ name: 'head.poolerBias', bytes: await this.encrypt(v.head.poolerBias) });
     for (const [c, w] of v.head.classifier.entries()) entries.push({ name: `head.classifier.${c}`, bytes: await this.encrypt(w) });
     for (const [c, b] of v.head.classifierBias.entries()) entries.push({ name: `head.classifierBias.${c}`, bytes: await this.encrypt(b) });
-    return encodeMessage<WeightsHeader>('weights', { layers: this.desc.layers.length, rank, labels: this.desc.numLabels }, entries);
+    return encodeMessage<WeightsHeader>('weights', { keyId: this.keyId, layers: this.desc.layers.length, rank, labels: this.desc.numLabels }, entries);
   }
 
   /** tokens x dim embeddings of a sequence padded to the layout's tokens with [PAD]. */
@@ -175,7 +185,7 @@ export class PrivateInferenceClient {
       entries.push({ name: `group${g}.embeddings`, bytes: await this.encrypt(this.layout.packActivations(members.map((ids) => this.embed(ids)))) });
       entries.push({ name: `group${g}.keyMask`, bytes: await this.encrypt(this.layout.packKeyMask(members.map((ids) => ids.length))) });
     }
-    return { request: encodeMessage<RequestHeader>('request', { groups }, entries), batch: { count: sequences.length, lengths: sequences.map((s) => s.length), groups } };
+    return { request: encodeMessage<RequestHeader>('request', { keyId: this.keyId, groups }, entries), batch: { count: sequences.length, lengths: sequences.map((s) => s.length), groups } };
   }
 
   /**
@@ -210,6 +220,7 @@ export class PrivateInferenceClient {
   /** Logits per sequence, in request order. */
   async decryptLogits(response: Uint8Array, batch: Batch): Promise<Float64Array[]> {
     const message = decodeMessage<ResponseHeader>(response, 'response');
+    this.binding.check(message.header, 'the response');
     const { groups, labels } = message.header;
     if (groups !== batch.groups || labels !== this.desc.numLabels) throw new InvalidArgumentError('the response does not match the batch', 'ERR_INVALID_ARGUMENT');
     const out: Float64Array[] = Array.from({ length: batch.count }, () => new Float64Array(labels));
@@ -252,7 +263,7 @@ export class PrivateInferenceClient {
     const zero = new Float64Array(this.layout.slots);
     for (const moment of ['m', 'v'])
       for (let c = 0; c < training.optimizerWidth; c++) entries.push({ name: `${moment}${c}`, bytes: await this.encrypt(zero) });
-    return encodeMessage<StateHeader>('state', { step: 0, parameters: slots.length, optimizerWidth: training.optimizerWidth, settings }, entries);
+    return encodeMessage<StateHeader>('state', { keyId: this.keyId, step: 0, parameters: slots.length, optimizerWidth: training.optimizerWidth, settings }, entries);
   }
 
   /** A training batch: embeddings and key masks as for inference, and the labels and real-sequence mask on the gathered [CLS] rows. */
@@ -274,12 +285,13 @@ export class PrivateInferenceClient {
     const entries: Entry[] = [...message.entries];
     for (let c = 0; c < C; c++) entries.push({ name: `label${c}`, bytes: await this.encrypt(gathered((n) => (labels[n] === c ? 1 : 0))) });
     entries.push({ name: 'real', bytes: await this.encrypt(gathered(() => 1)) });
-    return { batch: encodeMessage<BatchHeader>('batch', { groups: batch.groups }, entries), info: batch };
+    return { batch: encodeMessage<BatchHeader>('batch', { keyId: this.keyId, groups: batch.groups }, entries), info: batch };
   }
 
   /** The batch's logits from a step log, and its mean loss (cross-entropy of the polynomial softmax, as the plaintext trainer). */
   async readTrainingLog(log: Uint8Array, batch: Batch, labels: number[]): Promise<{ step: number; logits: Float64Array[]; loss: number; header: LogHeader }> {
     const message = decodeMessage<LogHeader>(log, 'log');
+    this.binding.check(message.header, 'the training log');
     const C = this.desc.numLabels;
     const slots = await Promise.all(Array.from({ length: C }, (_, c) => this.decryptSlots(Ciphertext.load(this.context, entry(message, `logit${c}`)))));
     const logits = Array.from({ length: batch.count }, (_, n) => {
@@ -293,6 +305,7 @@ export class PrivateInferenceClient {
   /** The trained adapters and head, decrypted into a copy of the client's model (a plaintext checkpoint). */
   async decryptTrainingState(bytes: Uint8Array): Promise<{ model: Model; step: number }> {
     const message = decodeMessage<StateHeader>(bytes, 'state');
+    this.binding.check(message.header, 'the training state');
     const slots = parameterSlots(this.desc, this.model.cfg.loraRank);
     if (message.header.parameters !== slots.length) throw new InvalidArgumentError('the state holds a different set of parameters', 'ERR_INVALID_ARGUMENT');
     const values = await Promise.all(slots.map((_, i) => this.decryptSlots(Ciphertext.load(this.context, entry(message, `param${i}`)))));

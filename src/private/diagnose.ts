@@ -8,7 +8,7 @@ import type { Model } from '../model/model';
 import * as P from '../model/poly';
 import type { PrivateInferenceClient, Batch } from './client';
 import { decodeMessage, entry } from './protocol';
-import type { ResponseHeader } from './server';
+import type { ResponseHeader } from './headers';
 
 export interface StageError {
   stage: string;

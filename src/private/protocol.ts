@@ -12,7 +12,8 @@
 import { DeserializationError } from '../api/errors';
 
 const MAGIC = 'CLMP';
-const VERSION = 1;
+/** 2: every header carries the client's key id (headers.ts). */
+const VERSION = 2;
 const FIXED = 12;
 /** Header JSON above this is refused before parsing (the headers here are a few kilobytes). */
 const MAX_HEADER = 16 << 20;

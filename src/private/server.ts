@@ -18,6 +18,7 @@ import { Kernels } from './kernels';
 import { ActivationLayout } from './layout';
 import { layoutFor, makePlan, planningStep, type PrivateInferencePlan } from './plan';
 import { MIN_PIPELINE_LEVELS } from './presets';
+import { checkGroups, checkStateHeader, KeyBinding, type BatchHeader, type KeyHeader, type LogHeader, type ProbeRecord, type RequestHeader, type ResponseHeader, type StateHeader, type WeightsHeader } from './headers';
 import { decodeMessage, encodeMessage, entry, type Entry } from './protocol';
 import { adapterRank, normParameters, publicDigest, serverMatrices, serverTransposes, weightsOf } from './weights';
 
@@ -35,64 +36,12 @@ export interface ServerOptions {
   checkpoint?: string;
 }
 
-/** Public fields of the encrypted training state. */
-export interface StateHeader {
-  step: number;
-  parameters: number;
-  optimizerWidth: number;
-  settings: OptimizerSettings;
-}
-export interface BatchHeader {
-  groups: number;
-}
-export interface LogHeader {
-  step: number;
-  groups: number;
-  labels: number;
-  bootstraps: number;
-  seconds: number;
-  stages: StageRecord[];
-}
-
 export interface InferenceProgress extends ProgressEvent {
   stagesTotal: number;
   bootstrapsTotal: number;
   seconds: number;
   /** Seconds left, estimated from the plan (bootstraps weigh most), or NaN before the first estimate. */
   eta: number;
-}
-
-export interface KeyHeader {
-  part: 'relin' | 'galois';
-}
-export interface WeightsHeader {
-  layers: number;
-  rank: number;
-  labels: number;
-}
-export interface RequestHeader {
-  groups: number;
-}
-export interface ProbeRecord {
-  stage: string;
-  /** ciphertexts per row group */
-  width: number;
-  /** row groups returned (1 once the [CLS] rows are gathered) */
-  count: number;
-}
-export interface ResponseHeader {
-  groups: number;
-  labels: number;
-  bootstraps: number;
-  seconds: number;
-  stages: StageRecord[];
-  /** stage outputs returned (encrypted) when the request asked for probes */
-  probes: ProbeRecord[];
-  /**
-   * Whether the last layer gathered the [CLS] rows of all row groups into one ciphertext: then
-   * sequence s of group g is at row s * tokens + g of group 0's outputs.
-   */
-  gathered: boolean;
 }
 
 export class PrivateInferenceServer {
@@ -103,6 +52,8 @@ export class PrivateInferenceServer {
   private matrices: ReturnType<typeof serverMatrices> | null = null;
   private trainingBackend: TrainingBackend | null = null;
   private state: { step: number; settings: OptimizerSettings; params: Ciphertext[]; m: Ciphertext[]; v: Ciphertext[] } | null = null;
+  /** The client's key id: the first accepted key part, weights or state binds the server to it. */
+  private readonly binding = new KeyBinding();
 
   private constructor(
     readonly plan: PrivateInferencePlan,
@@ -142,6 +93,7 @@ export class PrivateInferenceServer {
   /** One part of the client's evaluation keys: the relinearization key or some Galois keys. */
   async acceptKey(bytes: Uint8Array): Promise<void> {
     const message = decodeMessage<KeyHeader>(bytes, 'key');
+    const keyId = this.binding.check(message.header, 'the key part');
     const key = entry(message, 'key');
     if (message.header.part === 'relin') {
       if (this.relinKey) throw new InvalidArgumentError('the relinearization key arrived twice', 'ERR_INVALID_ARGUMENT');
@@ -152,6 +104,7 @@ export class PrivateInferenceServer {
     } else {
       throw new DeserializationError('key message: part must be relin or galois', 'ERR_DESERIALIZATION');
     }
+    this.binding.bind(keyId);
   }
 
   /** Galois elements the plan needs that have not arrived. */
@@ -164,6 +117,7 @@ export class PrivateInferenceServer {
   /** The client's encrypted adapters and head (client.encryptWeights()). */
   acceptWeights(bytes: Uint8Array): void {
     const message = decodeMessage<WeightsHeader>(bytes, 'weights');
+    const keyId = this.binding.check(message.header, 'the weights');
     const { desc, plan } = this;
     const { layers, rank, labels } = message.header;
     if (layers !== desc.layers.length || rank !== plan.model.loraRank || labels !== desc.numLabels)
@@ -175,6 +129,8 @@ export class PrivateInferenceServer {
       b: Array.from({ length: rank }, (_, c) => load(`${prefix}.b.${c}`)),
     });
     const diagonals = this.layout.width;
+    if (message.entries.length !== 3 * 3 * rank * layers + diagonals + 1 + 2 * labels)
+      throw new InvalidArgumentError('weights message has unexpected entries', 'ERR_INVALID_ARGUMENT');
     this.weights = {
       adapters: desc.layers.map((_, l) => ({ query: adapter(`L${l}.query`), key: adapter(`L${l}.key`), value: adapter(`L${l}.value`) })),
       head: {
@@ -184,8 +140,7 @@ export class PrivateInferenceServer {
         classifierBias: Array.from({ length: labels }, (_, c) => load(`head.classifierBias.${c}`)),
       },
     };
-    if (message.entries.length !== 3 * 3 * rank * layers + diagonals + 1 + 2 * labels)
-      throw new InvalidArgumentError('weights message has unexpected entries', 'ERR_INVALID_ARGUMENT');
+    this.binding.bind(keyId);
   }
 
   /** A client ciphertext: loaded (validated), then checked to be fresh at the plan's level and scale. */
@@ -216,9 +171,8 @@ export class PrivateInferenceServer {
    */
   async infer(bytes: Uint8Array, options: { onProgress?: (p: InferenceProgress) => void; probes?: boolean } = {}): Promise<Uint8Array> {
     const message = decodeMessage<RequestHeader>(bytes, 'request');
-    const groups = message.header.groups;
-    if (!Number.isInteger(groups) || groups < 1 || groups > this.maxGroups)
-      throw new InvalidArgumentError(`a request holds 1 to ${this.maxGroups} row groups, got ${groups}`, 'ERR_INVALID_ARGUMENT');
+    const keyId = this.binding.check(message.header, 'the request');
+    const groups = checkGroups(message.header.groups, this.maxGroups, 'request');
     if (message.entries.length !== 2 * groups) throw new InvalidArgumentError('request has unexpected entries', 'ERR_INVALID_ARGUMENT');
     if (!this.weights) throw new InvalidArgumentError('no encrypted weights have arrived', 'ERR_INVALID_ARGUMENT');
     const embeddings = Array.from({ length: groups }, (_, g) => [this.loadInput(entry(message, `group${g}.embeddings`), `group ${g} embeddings`)]);
@@ -258,7 +212,7 @@ export class PrivateInferenceServer {
     const entries: Entry[] = [];
     logits.groups!.forEach((cts, g) => cts.forEach((ct, c) => entries.push({ name: `group${g}.logit${c}`, bytes: ct.save() })));
     entries.push(...probes);
-    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: executor.bootstraps, seconds: (performance.now() - t0) / 1000, stages: executor.stages, probes: probeList, gathered: logits.count < groups };
+    const header: ResponseHeader = { keyId, groups, labels: this.desc.numLabels, bootstraps: executor.bootstraps, seconds: (performance.now() - t0) / 1000, stages: executor.stages, probes: probeList, gathered: logits.count < groups };
     return encodeMessage('response', header, entries);
   }
 
@@ -286,23 +240,19 @@ export class PrivateInferenceServer {
   acceptTrainingState(bytes: Uint8Array): void {
     const training = this.requireTraining();
     const message = decodeMessage<StateHeader>(bytes, 'state');
+    const keyId = this.binding.check(message.header, 'the training state');
+    checkStateHeader(message.header, training);
     const { step, parameters, optimizerWidth, settings } = message.header;
-    if (parameters !== training.parameters || optimizerWidth !== training.optimizerWidth)
-      throw new InvalidArgumentError(`a state of ${parameters} parameters in ${optimizerWidth} packed ciphertexts; the plan says ${training.parameters} in ${training.optimizerWidth}`, 'ERR_INVALID_ARGUMENT');
-    if (!Number.isInteger(step) || step < 0) throw new InvalidArgumentError('the state\'s step must be a non-negative integer', 'ERR_INVALID_ARGUMENT');
-    const s = settings as OptimizerSettings;
-    const finite = (x: unknown, lo: number, hi: number) => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
-    if (!finite(s?.lr, 0, 1) || !finite(s.beta1, 0, 1) || !finite(s.beta2, 0, 1) || !finite(s.eps, 1e-12, 1) || !finite(s.weightDecay, 0, 1) || !Number.isInteger(s.batch) || s.batch < 1)
-      throw new InvalidArgumentError('invalid optimizer settings', 'ERR_INVALID_ARGUMENT');
     if (message.entries.length !== parameters + 2 * optimizerWidth) throw new InvalidArgumentError('state message has unexpected entries', 'ERR_INVALID_ARGUMENT');
     const load = (name: string) => this.loadStateCiphertext(entry(message, name), name);
     this.state = {
       step,
-      settings: s,
+      settings,
       params: Array.from({ length: parameters }, (_, i) => load(`param${i}`)),
       m: Array.from({ length: optimizerWidth }, (_, c) => load(`m${c}`)),
       v: Array.from({ length: optimizerWidth }, (_, c) => load(`v${c}`)),
     };
+    this.binding.bind(keyId);
   }
 
   /** A state ciphertext: validated, of size 2, at the canonical scale of its level (it may be below the top). */
@@ -325,7 +275,7 @@ export class PrivateInferenceServer {
       ...m.map((ct, c) => ({ name: `m${c}`, bytes: ct.save() })),
       ...v.map((ct, c) => ({ name: `v${c}`, bytes: ct.save() })),
     ];
-    return encodeMessage<StateHeader>('state', { step, parameters: params.length, optimizerWidth: m.length, settings }, entries);
+    return encodeMessage<StateHeader>('state', { keyId: this.binding.keyId!, step, parameters: params.length, optimizerWidth: m.length, settings }, entries);
   }
 
   get trainingStep(): number {
@@ -341,9 +291,8 @@ export class PrivateInferenceServer {
     this.requireTraining();
     if (!this.state) throw new InvalidArgumentError('no training state has arrived', 'ERR_INVALID_ARGUMENT');
     const message = decodeMessage<BatchHeader>(bytes, 'batch');
-    const groups = message.header.groups;
-    if (!Number.isInteger(groups) || groups < 1 || groups > this.maxGroups)
-      throw new InvalidArgumentError(`a batch holds 1 to ${this.maxGroups} row groups, got ${groups}`, 'ERR_INVALID_ARGUMENT');
+    const keyId = this.binding.check(message.header, 'the batch');
+    const groups = checkGroups(message.header.groups, this.maxGroups, 'batch');
     const labels = this.desc.numLabels;
     if (message.entries.length !== 2 * groups + labels + 1) throw new InvalidArgumentError('batch has unexpected entries', 'ERR_INVALID_ARGUMENT');
     const embeddings = Array.from({ length: groups }, (_, g) => [this.loadInput(entry(message, `group${g}.embeddings`), `group ${g} embeddings`)]);
@@ -377,7 +326,7 @@ export class PrivateInferenceServer {
     };
     if (this.checkpoint) writeFileAtomic(this.checkpoint, this.trainingStateBytes());
     const entries: Entry[] = result.logits.map((l, c) => ({ name: `logit${c}`, bytes: l.groups![0][0].save() }));
-    const header: LogHeader = { step: this.state.step, groups, labels, bootstraps: trainer.bootstraps, seconds: (performance.now() - t0) / 1000, stages: trainer.stages };
+    const header: LogHeader = { keyId, step: this.state.step, groups, labels, bootstraps: trainer.bootstraps, seconds: (performance.now() - t0) / 1000, stages: trainer.stages };
     return encodeMessage<LogHeader>('log', header, entries);
   }
 
@@ -386,9 +335,9 @@ export class PrivateInferenceServer {
     this.requireTraining();
     if (!this.state) throw new InvalidArgumentError('no training state', 'ERR_INVALID_ARGUMENT');
     const message = decodeMessage<RequestHeader>(bytes, 'request');
-    const groups = message.header.groups;
-    if (!Number.isInteger(groups) || groups < 1 || groups > this.maxGroups || message.entries.length !== 2 * groups)
-      throw new InvalidArgumentError('malformed request', 'ERR_INVALID_ARGUMENT');
+    const keyId = this.binding.check(message.header, 'the request');
+    const groups = checkGroups(message.header.groups, this.maxGroups, 'request');
+    if (message.entries.length !== 2 * groups) throw new InvalidArgumentError('request has unexpected entries', 'ERR_INVALID_ARGUMENT');
     const embeddings = Array.from({ length: groups }, (_, g) => [this.loadInput(entry(message, `group${g}.embeddings`), `group ${g} embeddings`)]);
     const masks = Array.from({ length: groups }, (_, g) => [this.loadInput(entry(message, `group${g}.keyMask`), `group ${g} key mask`)]);
     const t0 = performance.now();
@@ -399,7 +348,7 @@ export class PrivateInferenceServer {
     );
     const entries: Entry[] = [];
     logits.forEach((l, c) => entries.push({ name: `group0.logit${c}`, bytes: l.groups![0][0].save() }));
-    const header: ResponseHeader = { groups, labels: this.desc.numLabels, bootstraps: trainer.bootstraps, seconds: (performance.now() - t0) / 1000, stages: trainer.stages, probes: [], gathered: true };
+    const header: ResponseHeader = { keyId, groups, labels: this.desc.numLabels, bootstraps: trainer.bootstraps, seconds: (performance.now() - t0) / 1000, stages: trainer.stages, probes: [], gathered: true };
     return encodeMessage('response', header, entries);
   }
 

@@ -6,12 +6,13 @@
  */
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { KeyMismatchError } from '../api/errors';
 import { BlobStore } from './blobs';
 import { createInferenceServer, databaseFile, loadBaseModel, readConfig, writeConfig, type ServiceConfig } from './config';
 import { conflict, describeError, notFound, payloadTooLarge, ServiceError, tooManyJobs, unauthorized } from './errors';
 import { loadJobKinds, type JobKind } from './jobs';
 import { EmbeddedQueue, RedisQueue, type JobQueue } from './queue';
-import { newId, Store, type Job, type Tenant, type Upload } from './store';
+import { newId, Store, type Job, type Tenant, type Upload, type UploadKind } from './store';
 import { JobThreads } from './threads';
 import { neededGaloisElements, UploadValidator } from './validate';
 
@@ -105,7 +106,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const neededElements = neededGaloisElements(planServer.context, planServer.plan);
   const kindModules = options.kindModules ?? [];
   // training states and batches only where the service fine-tunes
-  const uploadKinds = options.config.training === true ? ['key', 'weights', 'request', 'state', 'batch'] : ['key', 'weights', 'request'];
+  const uploadKinds: UploadKind[] = options.config.training === true ? ['key', 'weights', 'request', 'state', 'batch'] : ['key', 'weights', 'request'];
   const kinds: Map<string, JobKind> = loadJobKinds(kindModules, options.config.training === true);
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: limits.maxJsonBytes, return503OnClosing: true });
@@ -153,12 +154,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const requireJob = (tenant: Tenant, id: string) => store.job(tenant.id, id) ?? (() => { throw notFound(`job ${id}`); })();
 
   /** What a context still lacks before it can run jobs. */
+  // the client key id a context is bound to: that of its uploads (all agree: a mismatch is refused)
+  const contextKeyId = (tenant: Tenant, contextId: string): string | null => {
+    for (const kind of uploadKinds) for (const o of store.objectsOf(tenant.id, contextId, kind)) if (typeof o.meta.keyId === 'string') return o.meta.keyId;
+    return null;
+  };
   const contextState = (tenant: Tenant, contextId: string) => {
     const keys = store.objectsOf(tenant.id, contextId, 'key');
     const have = new Set(keys.flatMap((k) => (k.meta.elements as number[] | undefined) ?? []));
     const weights = store.objectsOf(tenant.id, contextId, 'weights').at(-1) ?? null;
     return {
       id: contextId,
+      keyId: contextKeyId(tenant, contextId),
       relinKey: keys.some((k) => k.meta.part === 'relin'),
       galoisKeysMissing: neededElements.filter((e) => !have.has(e)).length,
       weights: weights?.id ?? null,
@@ -278,6 +285,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       try {
         if (sha256 !== upload.sha256) throw new ServiceError(400, 'ERR_CHECKSUM_MISMATCH', `upload ${uploadId}'s bytes do not hash to the declared SHA-256; send them again in a new upload`);
         meta = validator.validate(upload.kind, bytes);
+        const bound = contextKeyId(tenant, upload.contextId);
+        if (bound !== null && meta.keyId !== bound)
+          throw new KeyMismatchError(`this ${upload.kind} was made under another secret key (key id ${String(meta.keyId)}) than this context's (${bound})`, 'ERR_KEY_MISMATCH');
         if (meta.part === 'relin' && contextState(tenant, upload.contextId).relinKey) throw conflict('ERR_DUPLICATE_KEY', 'this context already has its relinearization key');
         const held = new Set(store.objectsOf(tenant.id, upload.contextId, 'key').flatMap((k) => (k.meta.elements as number[] | undefined) ?? []));
         const repeated = ((meta.elements as number[] | undefined) ?? []).filter((e) => held.has(e));

@@ -7,12 +7,13 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CkksContext, KeyGenerator } from '../../src';
+import { CkksContext, KeyGenerator, KeyMismatchError } from '../../src';
 import { loadTask } from '../../src/data/datasets';
 import { loadCheckpoint } from '../../src/model/checkpoint';
 import type { Model } from '../../src/model/model';
 import { encodeSplit, getTokenizer, pretrainedFile, WEIGHTS } from '../../src/model/setup';
 import { PrivateInferenceClient } from '../../src/private/client';
+import type { RequestHeader, ResponseHeader } from '../../src/private/headers';
 import { PIPELINE_PRESETS } from '../../src/private/presets';
 import { decodeMessage, encodeMessage } from '../../src/private/protocol';
 import { PrivateInferenceServer } from '../../src/private/server';
@@ -86,6 +87,11 @@ describe('private inference, client and server apart', () => {
     const logits = await client.decryptLogits(response, batch);
     const summary = PrivateInferenceClient.responseSummary(response);
     expect(summary.bootstraps).toBeGreaterThan(0);
+    expect(summary.keyId).toBe(client.keyId);
+    // a response for another client's key is refused before anything is decrypted
+    const stranger = PrivateInferenceClient.create(await remote.plan, spam, { threads: 2, ...OPT_IN });
+    const relabelled = decodeMessage<ResponseHeader>(response, 'response');
+    await expect(client.decryptLogits(encodeMessage('response', { ...relabelled.header, keyId: stranger.keyId }, relabelled.entries), batch)).rejects.toMatchObject({ code: 'ERR_KEY_MISMATCH' });
     sentences.forEach((e, i) => {
       const plain = spam.classify(e.ids).logits;
       for (let c = 0; c < plain.length; c++) expect(Math.abs(logits[i][c] - plain[c]), `sentence ${i} logit ${c}`).toBeLessThan(1e-2);
@@ -106,9 +112,9 @@ describe('the server validates what it receives and never holds a secret key', (
     const context = CkksContext.create({ ...PRESET.context, ...OPT_IN });
     const keys = new KeyGenerator(context);
     await expect(PrivateInferenceServer.create({ model: spam, preset: PRESET, ...OPT_IN, secret: keys.secretKey } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    const secretBytes = encodeMessage('key', { part: 'relin' }, [{ name: 'key', bytes: keys.secretKey.save() }]);
+    const secretBytes = encodeMessage('key', { keyId: client.keyId, part: 'relin' }, [{ name: 'key', bytes: keys.secretKey.save() }]);
     await expect(server.acceptKey(secretBytes)).rejects.toMatchObject({ code: 'ERR_DESERIALIZATION' });
-    const secretAsGalois = encodeMessage('key', { part: 'galois' }, [{ name: 'key', bytes: keys.secretKey.save() }]);
+    const secretAsGalois = encodeMessage('key', { keyId: client.keyId, part: 'galois' }, [{ name: 'key', bytes: keys.secretKey.save() }]);
     await expect(server.acceptKey(secretAsGalois)).rejects.toMatchObject({ code: 'ERR_DESERIALIZATION' });
     // nothing reachable from the server object is a secret key
     const seen = new Set<unknown>();
@@ -133,24 +139,33 @@ describe('the server validates what it receives and never holds a secret key', (
     await expect(server.infer(request)).rejects.toMatchObject({ code: 'ERR_MISSING_KEY' });
     // a key made under another context (different primes)
     const other = CkksContext.create({ ...PRESET.context, dataBits: PRESET.context.dataBits!.map((b, i) => (i === 1 ? 41 : b)), ...OPT_IN });
-    const otherRelin = encodeMessage('key', { part: 'relin' }, [{ name: 'key', bytes: new KeyGenerator(other).createRelinKey().save() }]);
+    const otherRelin = encodeMessage('key', { keyId: client.keyId, part: 'relin' }, [{ name: 'key', bytes: new KeyGenerator(other).createRelinKey().save() }]);
     await expect(server.acceptKey(otherRelin)).rejects.toMatchObject({ code: 'ERR_PARAMETER_MISMATCH' });
     // a ciphertext at the wrong level or scale, in an otherwise valid request
-    const message = decodeMessage<{ groups: number }>(request, 'request');
+    const message = decodeMessage<RequestHeader>(request, 'request');
     const ctBytes = message.entries[0].bytes;
     const { Ciphertext, Evaluator } = await import('../../src');
     const ct = Ciphertext.load(client.context, ctBytes);
     const evaluator = new Evaluator(client.context);
-    const lowered = encodeMessage('request', { groups: 1 }, [{ name: 'group0.embeddings', bytes: evaluator.dropToLevel(ct, ct.level - 1).save() }, message.entries[1]]);
+    const lowered = encodeMessage('request', message.header, [{ name: 'group0.embeddings', bytes: evaluator.dropToLevel(ct, ct.level - 1).save() }, message.entries[1]]);
     await expect(server.infer(lowered)).rejects.toMatchObject({ code: 'ERR_LEVEL_MISMATCH' });
     const { CkksEncoder, Encryptor } = await import('../../src');
     const encoder = new CkksEncoder(client.context);
     const wrongScale = new Encryptor(client.context, new KeyGenerator(client.context).secretKey).encrypt(encoder.encode([1], { level: ct.level, scale: ct.scale / 2 }));
-    const badScale = encodeMessage('request', { groups: 1 }, [{ name: 'group0.embeddings', bytes: wrongScale.save() }, message.entries[1]]);
+    const badScale = encodeMessage('request', message.header, [{ name: 'group0.embeddings', bytes: wrongScale.save() }, message.entries[1]]);
     await expect(server.infer(badScale)).rejects.toMatchObject({ code: 'ERR_SCALE_MISMATCH' });
     // more row groups than the server takes, and entries that do not match the header
-    await expect(server.infer(encodeMessage('request', { groups: 99 }, []))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(server.infer(encodeMessage('request', { groups: 2 }, message.entries))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(server.infer(encodeMessage('request', { ...message.header, groups: 99 }, []))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(server.infer(encodeMessage('request', { ...message.header, groups: 2 }, message.entries))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    // the server is bound to the key id of the weights it accepted: another client's request (same
+    // parameters, another secret key) and a request without a key id are refused
+    const stranger = PrivateInferenceClient.create(server.planBytes(), spam, { threads: 2, ...OPT_IN });
+    await expect(server.infer((await stranger.encryptBatch([[2, 100, 200, 3]])).request)).rejects.toMatchObject({ code: 'ERR_KEY_MISMATCH' });
+    const strangerWeights = await stranger.encryptWeights();
+    expect(() => server.acceptWeights(strangerWeights)).toThrow(KeyMismatchError);
+    const strangerRelin = (await stranger.evaluationKeys().next()).value as Uint8Array;
+    await expect(server.acceptKey(strangerRelin)).rejects.toMatchObject({ code: 'ERR_KEY_MISMATCH' });
+    await expect(server.infer(encodeMessage('request', { groups: 1 }, message.entries))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     // the client refuses sequences it cannot pack, before encrypting anything
     await expect(client.encryptBatch([Array(spam.cfg.maxLen + 1).fill(5)])).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     await expect(client.encryptBatch([[2, spam.cfg.vocab + 3]])).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });

@@ -44,9 +44,14 @@ describe('private fine-tuning of the shipped pretrained model', () => {
     const sentence = encodeSplit(getTokenizer(), loadTask('spam').train.slice(0, 1), 40)[0];
     const { batch } = await client.encryptTrainingBatch([sentence.ids], [sentence.label]);
     await expect(server.trainStep(batch.subarray(0, batch.length - 1))).rejects.toMatchObject({ code: 'ERR_DESERIALIZATION' });
-    await expect(server.trainStep(encodeMessage('batch', { groups: 1 }, decodeMessage(batch, 'batch').entries.slice(1)))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    const message = decodeMessage<{ keyId: string; groups: number }>(batch, 'batch');
+    await expect(server.trainStep(encodeMessage('batch', message.header, message.entries.slice(1)))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    // a batch from another client (another secret key under the same parameters), and one without a key id
+    const stranger = PrivateInferenceClient.create(server.planBytes(), loadCheckpoint(pretrainedFile('hefriendly')).model, { threads: 2, ...OPT_IN });
+    const strangers = (await stranger.encryptTrainingBatch([sentence.ids], [sentence.label])).batch;
+    await expect(server.trainStep(strangers)).rejects.toMatchObject({ code: 'ERR_KEY_MISMATCH' });
+    await expect(server.trainStep(encodeMessage('batch', { groups: 1 }, message.entries))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     // a ciphertext one level down, and one from another context
-    const message = decodeMessage<{ groups: number }>(batch, 'batch');
     const lowered = new Evaluator(client.context).dropToLevel(Ciphertext.load(client.context, message.entries[0].bytes), server.plan.topLevel - 1);
     const swap = (bytes: Uint8Array) => encodeMessage('batch', message.header, [{ name: message.entries[0].name, bytes }, ...message.entries.slice(1)]);
     await expect(server.trainStep(swap(lowered.save()))).rejects.toMatchObject({ code: 'ERR_LEVEL_MISMATCH' });

@@ -130,7 +130,7 @@ describe('uploads', () => {
     const resumeAt = (await alice.http.upload(created.id)).received;
     await put(resumeAt, request.subarray(resumeAt));
     const done = (await (await call('POST', `/v1/uploads/${created.id}/complete`, { token: alice.token })).json()) as { object: string; meta: { groups: number } };
-    expect(done.meta).toEqual({ groups: 1 });
+    expect(done.meta).toEqual({ keyId: client.keyId, groups: 1 });
     await expectError(call('POST', `/v1/uploads/${created.id}/complete`, { token: alice.token }), 409, 'ERR_UPLOAD_COMPLETE');
     await expectError(put(request.length, new Uint8Array(1)), 409, 'ERR_UPLOAD_COMPLETE');
     expect((await alice.http.context(contextId)).requests).toEqual([done.object]);
@@ -201,9 +201,9 @@ describe('bad input', () => {
     await uploadRefused('weights', keyParts[0], 400, 'ERR_DESERIALIZATION');
     const otherParameters = CkksContext.create({ ...PIPELINE_PRESETS.test.context, dataBits: PIPELINE_PRESETS.test.context.dataBits!.map((b, i) => (i === 1 ? 41 : b)), ...OPT_IN });
     const foreign = new Encryptor(otherParameters, new KeyGenerator(otherParameters).secretKey).encrypt(new CkksEncoder(otherParameters).encode([1], { level: client.plan.topLevel }));
-    await uploadRefused('request', encodeMessage('request', { groups: 1 }, [{ name: 'group0.embeddings', bytes: foreign.save() }, { name: 'group0.keyMask', bytes: foreign.save() }]), 400, 'ERR_PARAMETER_MISMATCH');
+    await uploadRefused('request', encodeMessage('request', { keyId: client.keyId, groups: 1 }, [{ name: 'group0.embeddings', bytes: foreign.save() }, { name: 'group0.keyMask', bytes: foreign.save() }]), 400, 'ERR_PARAMETER_MISMATCH');
     const secret = new KeyGenerator(client.context).secretKey.save();
-    await uploadRefused('key', encodeMessage('key', { part: 'galois' }, [{ name: 'key', bytes: secret }]), 400, 'ERR_DESERIALIZATION');
+    await uploadRefused('key', encodeMessage('key', { keyId: client.keyId, part: 'galois' }, [{ name: 'key', bytes: secret }]), 400, 'ERR_DESERIALIZATION');
     const mislabelled = (await (await json(uploads, JSON.stringify({ kind: 'request', bytes: request.length, sha256: 'd'.repeat(64) }))).json()) as { id: string };
     for (let offset = 0; offset < request.length; offset += LIMITS.maxChunkBytes)
       await call('PUT', `/v1/uploads/${mislabelled.id}?offset=${offset}`, { token: alice.token, type: 'application/octet-stream', body: request.subarray(offset, offset + LIMITS.maxChunkBytes) });
@@ -218,12 +218,16 @@ describe('bad input', () => {
     await expectError(json(jobs, JSON.stringify({ kind: 'inference' })), 400, 'ERR_VALIDATION');
     const bobContext = await bob.http.createContext();
     await expectError(json(`/v1/contexts/${bobContext}/jobs`, JSON.stringify({ kind: 'digest', params: { request: requestObject } }), bob.token), 400, 'ERR_UNKNOWN_OBJECT');
+    // a request made under another client's secret key (same parameters): the context is bound to the first key id it stored
+    const stranger = PrivateInferenceClient.create(await alice.http.plan(), spamModel(), { threads: 2, ...OPT_IN });
+    expect(stranger.keyId).not.toBe(client.keyId);
+    await uploadRefused('request', (await stranger.encryptBatch([[2, 100, 200, 3]])).request, 400, 'ERR_KEY_MISMATCH');
     // replays of a stored key part
     await expect(alice.http.uploadObject(contextId, 'key', keyParts[0])).rejects.toMatchObject({ status: 409, code: 'ERR_DUPLICATE_KEY' });
 
     expect(storedState()).toEqual({ ...state, contexts: service.store.db.prepare('SELECT * FROM contexts ORDER BY rowid').all() });
     expect(storedState().contexts).toHaveLength(state.contexts.length + 1); // bob's new context, nothing else
-    expect(await alice.http.context(contextId)).toMatchObject({ relinKey: true, requests: [requestObject] });
+    expect(await alice.http.context(contextId)).toMatchObject({ keyId: client.keyId, relinKey: true, requests: [requestObject] });
   });
 });
 
