@@ -1,4 +1,4 @@
-export { CkksContext, type ContextOptions, type SimdPath } from './api/context';
+export { CkksContext, type ContextOptions, type MemoryPoolStats, type SimdPath } from './api/context';
 export { CkksEncoder, type EncodeOptions, type ComplexVector } from './api/encoder';
 export { Plaintext } from './api/plaintext';
 export { Ciphertext } from './api/ciphertext';

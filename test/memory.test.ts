@@ -25,4 +25,36 @@ describe('native memory', () => {
     // (3,000 cycles keep the portable build's run short on a loaded machine).
     expect(growth).toBeLessThan(16 * 1024 * 1024);
   });
+
+  it('the memory pool reuses freed blocks, returns to its baseline when objects are disposed, and trims to nothing', () => {
+    const context = CkksContext.create({ ringDegree: 4096, dataBits: [36, 36], specialBits: [37] });
+    const encoder = new CkksEncoder(context);
+    const keys = new KeyGenerator(context);
+    const encryptor = new Encryptor(context, keys.secretKey);
+    const evaluator = new Evaluator(context);
+    const plaintext = encoder.encode([0.5, 0.25], { scale: 2 ** 20 });
+    const a = encryptor.encrypt(plaintext);
+    const ciphertextBytes = 2 * 2 * 4096 * 8;
+    const baseline = context.memoryPool.inUseBytes;
+    const sums = Array.from({ length: 10 }, () => evaluator.add(a, a));
+    expect(context.memoryPool.inUseBytes - baseline).toBe(10 * ciphertextBytes);
+    sums.forEach((s) => s.dispose());
+    const settled = context.memoryPool;
+    expect(settled.inUseBytes).toBe(baseline);
+    expect(settled.cachedBytes).toBeGreaterThanOrEqual(10 * ciphertextBytes);
+    // the next results take the freed blocks: no allocation from the system
+    for (let i = 0; i < 20; i++) evaluator.add(a, a).dispose();
+    const reused = context.memoryPool;
+    expect(reused.allocations).toBe(settled.allocations);
+    expect(reused.reuses - settled.reuses).toBe(20);
+    expect(reused.highWaterBytes).toBeGreaterThanOrEqual(baseline + 10 * ciphertextBytes);
+    context.trimMemoryPool();
+    expect(context.memoryPool.cachedBytes).toBe(0);
+    expect(context.memoryPool.inUseBytes).toBe(baseline);
+    // with no cache, freed blocks go straight back
+    context.memoryPoolCacheLimit = 0;
+    evaluator.add(a, a).dispose();
+    expect(context.memoryPool.cachedBytes).toBe(0);
+    expect(() => (context.memoryPoolCacheLimit = -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
 });

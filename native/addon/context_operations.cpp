@@ -205,6 +205,39 @@ void register_context_operations(OperationTable& table) {
     };
   };
 
+  table["memoryPool"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto context = handle_argument<Context>(info, first, "context");
+    return [context]() -> Finisher {
+      const MemoryPoolStats stats = context->memory_pool().stats();
+      return [stats](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("inUseBytes", static_cast<double>(stats.in_use_bytes));
+        out.Set("cachedBytes", static_cast<double>(stats.cached_bytes));
+        out.Set("highWaterBytes", static_cast<double>(stats.high_water_bytes));
+        out.Set("allocations", static_cast<double>(stats.allocations));
+        out.Set("reuses", static_cast<double>(stats.reuses));
+        return out;
+      };
+    };
+  };
+
+  table["trimMemoryPool"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto context = handle_argument<Context>(info, first, "context");
+    return [context]() -> Finisher {
+      context->memory_pool().trim();
+      return no_result();
+    };
+  };
+
+  table["setMemoryPoolCacheLimit"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
+    auto context = handle_argument<Context>(info, first, "context");
+    const auto bytes = static_cast<std::size_t>(integer_argument(info, first + 1, "bytes", 0, 1LL << 50));
+    return [context, bytes]() -> Finisher {
+      context->memory_pool().set_cache_limit(bytes);
+      return no_result();
+    };
+  };
+
   table["cpuSupports"] = [](const Napi::CallbackInfo& info, std::size_t first) -> Work {
     const SimdPath path = simd_path_argument(info, first);
     return [path]() -> Finisher {

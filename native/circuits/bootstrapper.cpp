@@ -101,7 +101,7 @@ Ciphertext Bootstrapper::mod_raise(const Ciphertext& input, const GaloisKeys& ke
   // With encapsulation, (c0, c1) under s becomes (c0 + ks_0(c1), ks_1(c1)) under the sparse s'.
   Ciphertext low = input;
   if (encapsulate) {
-    ScratchBuffer second = context.scratch(n);
+    PolyBuffer second = context.scratch(n);
     key_switch_level0(context, input.limb(1, 0), *keys.to_sparse, low.limb(0, 0), second.data());
     std::copy(second.data(), second.data() + n, low.limb(1, 0));
   }
@@ -110,7 +110,7 @@ Ciphertext Bootstrapper::mod_raise(const Ciphertext& input, const GaloisKeys& ke
   raised.level = top;
   raised.size = 2;
   raised.scale = static_cast<double>(q0.value);
-  raised.data.resize(2 * (top + 1) * n);
+  raised.data = raised.context->allocate(2 * (top + 1) * n);
   std::vector<std::int64_t> centered(2 * n);
   context.pool()->parallel_for(2, [&](std::size_t p) {
     std::vector<u64> coefficients(low.limb(p, 0), low.limb(p, 0) + n);

@@ -160,7 +160,7 @@ Ciphertext ChebyshevEvaluation::evaluate_at(const std::vector<double>& c, double
     sum.context = basis(1).context;
     sum.level = level + 1;
     sum.scale = scale * prime;
-    sum.data.assign(2 * (level + 2) * context.ring_degree(), 0);
+    sum.data = sum.context->allocate_zeroed(2 * (level + 2) * context.ring_degree());
     for (std::size_t k = 1; k <= d; ++k) {
       const Ciphertext& t = basis(k);
       if (c[k] != 0.0) accumulate_scaled(t, c[k], sum.scale / t.scale, sum);

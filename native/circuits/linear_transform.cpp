@@ -32,7 +32,7 @@ Ciphertext zero_like(const Ciphertext& x, double scale) {
   r.level = x.level;
   r.size = 2;
   r.scale = scale;
-  r.data.assign(2 * x.limbs() * x.context->ring_degree(), 0);
+  r.data = r.context->allocate_zeroed(2 * x.limbs() * x.context->ring_degree());
   return r;
 }
 
@@ -142,7 +142,7 @@ Ciphertext LinearTransform::inner_sum(const EncodedDiagonals& diagonals, long lo
   context.pool()->parallel_for(limbs, [&](std::size_t i) {
     const Modulus& q = context.modulus(i);
     const bool ifma = context.use_ifma(i);
-    ScratchBuffer residues = context.scratch(n), product = context.scratch(n);
+    PolyBuffer residues = context.scratch(n), product = context.scratch(n);
     for (const auto& [diagonal, baby] : terms) {
       const u64* d = diagonal->plaintext.data.empty() ? nullptr : diagonal->plaintext.limb(i);
       if (d == nullptr) {

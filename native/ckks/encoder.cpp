@@ -146,7 +146,7 @@ Plaintext Encoder::from_coefficients(const double* rounded, double scale, std::s
   pt.context = context_;
   pt.level = level;
   pt.scale = scale;
-  pt.data.resize(limbs * n_);
+  pt.data = pt.context->allocate(limbs * n_);
   context.pool()->parallel_for(limbs, [&](std::size_t i) {
     const Modulus& q = context.modulus(i);
     u64* limb = pt.limb(i);
@@ -216,7 +216,7 @@ void Encoder::decode_coefficients(const Plaintext& pt, double* out) const {
   require(pt.context.get() == context_.get(), ErrorCode::ParameterMismatch, "plaintext belongs to a different context");
   const Context& context = *context_;
   const std::size_t limbs = pt.level + 1, words = limbs + 1;
-  std::vector<u64> coefficients(pt.data);
+  std::vector<u64> coefficients(pt.data.begin(), pt.data.end());
   context.pool()->parallel_for(limbs, [&](std::size_t i) { context.ntt(i).inverse(coefficients.data() + i * n_, context.simd_path()); });
   const CrtLevel& crt = crt_[pt.level];
   const double inverse_scale = 1.0 / pt.scale;

@@ -42,7 +42,8 @@ Ciphertext like(const Ciphertext& a, std::size_t size) {
   r.level = a.level;
   r.scale = a.scale;
   r.size = size;
-  r.data.assign(size * a.limbs() * a.context->ring_degree(), 0);
+  // every caller writes every word
+  r.data = r.context->allocate(size * a.limbs() * a.context->ring_degree());
   return r;
 }
 
@@ -64,11 +65,13 @@ Ciphertext add_or_sub(const Ciphertext& a, const Ciphertext& b, bool subtract) {
   for_each_limb(context, r.size, r.limbs(), [&](std::size_t p, std::size_t i) {
     const u64 q = context.modulus(i).value;
     u64* dst = r.limb(p, i);
-    const u64* x = p < a.size ? a.limb(p, i) : nullptr;
-    const u64* y = p < b.size ? b.limb(p, i) : nullptr;
-    for (std::size_t c = 0; c < n; ++c) {
-      const u64 xv = x ? x[c] : 0, yv = y ? y[c] : 0;
-      dst[c] = subtract ? sub_mod(xv, yv, q) : add_mod(xv, yv, q);
+    if (p < a.size && p < b.size) {
+      (subtract ? sub_mod_vector : add_mod_vector)(a.limb(p, i), b.limb(p, i), dst, n, q, context.use_avx512());
+    } else if (p < a.size) {
+      std::copy(a.limb(p, i), a.limb(p, i) + n, dst);
+    } else {
+      const u64* y = b.limb(p, i);
+      for (std::size_t c = 0; c < n; ++c) dst[c] = subtract ? neg_mod(y[c], q) : y[c];
     }
   });
   return r;
@@ -83,10 +86,8 @@ Ciphertext plain_add_or_sub(const Ciphertext& a, const Plaintext& b, bool subtra
   const Context& context = *a.context;
   const std::size_t n = context.ring_degree();
   context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
-    const u64 q = context.modulus(i).value;
     u64* dst = r.limb(0, i);
-    const u64* y = b.limb(i);
-    for (std::size_t c = 0; c < n; ++c) dst[c] = subtract ? sub_mod(dst[c], y[c], q) : add_mod(dst[c], y[c], q);
+    (subtract ? sub_mod_vector : add_mod_vector)(dst, b.limb(i), dst, n, context.modulus(i).value, context.use_avx512());
   });
   return r;
 }
@@ -97,6 +98,7 @@ const KeySwitchKey& galois_key(const GaloisKeys& keys, u64 element, const std::s
     fail(ErrorCode::MissingKey, "no Galois key for " + what + " (Galois element " + std::to_string(element) +
                                     "): generate Galois keys that include it");
   }
+  require(key->automorphism == element, ErrorCode::InvalidArgument, "the Galois key for element " + std::to_string(element) + " is not in rotation form");
   return *key;
 }
 
@@ -105,15 +107,24 @@ std::string step_name(const Context& context, u64 element) {
   return "this rotation step";
 }
 
-// Applies an automorphism's permutation to every limb of one polynomial of `a`, into `out`.
-void permute_limbs(const Ciphertext& a, std::size_t poly, const std::vector<std::uint32_t>& permutation, u64* out) {
+// Rotation with a key in rotation form (rotation_keys.hpp): sigma_g of (c0 + u0, u1), where
+// (u0, u1) switches c1 itself. `switch_c1(u0, u1)` adds the first part to u0 (which holds c0) and
+// writes the second to u1.
+template <typename Switch>
+Ciphertext rotate_with(const Ciphertext& a, u64 galois_element, Switch&& switch_c1) {
   const Context& context = *a.context;
-  const std::size_t n = context.ring_degree();
-  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
-    const u64* src = a.limb(poly, i);
-    u64* dst = out + i * n;
-    for (std::size_t c = 0; c < n; ++c) dst[c] = src[permutation[c]];
+  const std::size_t n = context.ring_degree(), words = a.limbs() * n;
+  PolyBuffer u0 = context.scratch(words), u1 = context.scratch(words);
+  std::copy(a.poly(0), a.poly(0) + words, u0.data());
+  switch_c1(u0.data(), u1.data());
+  const auto permutation = context.automorphism_permutation(galois_element);
+  Ciphertext r = like(a, 2);
+  context.pool()->parallel_for(2 * a.limbs(), [&](std::size_t job) {
+    const u64* src = (job < a.limbs() ? u0.data() : u1.data()) + (job % a.limbs()) * n;
+    u64* dst = r.poly(job / a.limbs()) + (job % a.limbs()) * n;
+    for (std::size_t c = 0; c < n; ++c) dst[c] = src[(*permutation)[c]];
   });
+  return r;
 }
 
 }  // namespace
@@ -215,15 +226,12 @@ Ciphertext relinearize(const Ciphertext& a, const RelinKey& key) {
   require(a.size == 3, ErrorCode::InvalidArgument, "relinearize supports ciphertexts of size 3");
   Ciphertext r = like(a, 2);
   std::copy(a.poly(0), a.poly(0) + 2 * a.limbs() * a.context->ring_degree(), r.data.begin());
-  ScratchBuffer second = a.context->scratch(a.limbs() * a.context->ring_degree());
+  PolyBuffer second = a.context->scratch(a.limbs() * a.context->ring_degree());
   key_switch(*a.context, a.poly(2), a.level, key.key, r.poly(0), second.data());
   const Context& context = *a.context;
   const std::size_t n = context.ring_degree();
   context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
-    const u64 q = context.modulus(i).value;
-    u64* dst = r.limb(1, i);
-    const u64* s = second.data() + i * n;
-    for (std::size_t c = 0; c < n; ++c) dst[c] = add_mod(dst[c], s[c], q);
+    add_mod_vector(r.limb(1, i), second.data() + i * n, r.limb(1, i), n, context.modulus(i).value, context.use_avx512());
   });
   return r;
 }
@@ -241,11 +249,11 @@ Ciphertext rescale(const Ciphertext& a) {
   r.level = level - 1;
   r.size = a.size;
   r.scale = a.scale / static_cast<double>(context.modulus(level).value);
-  r.data.resize(r.size * r.limbs() * n);
+  r.data = r.context->allocate(r.size * r.limbs() * n);
   const Modulus& last = context.modulus(level);
   const u64 half = last.value >> 1;
   // The last limb in coefficient form, plus q_last/2 so the division rounds to nearest.
-  std::vector<u64> last_coefficients(a.size * n);
+  PolyBuffer last_coefficients = context.scratch(a.size * n);
   context.pool()->parallel_for(a.size, [&](std::size_t p) {
     u64* t = last_coefficients.data() + p * n;
     std::copy(a.limb(p, level), a.limb(p, level) + n, t);
@@ -254,7 +262,7 @@ Ciphertext rescale(const Ciphertext& a) {
   });
   for_each_limb(context, a.size, level, [&](std::size_t p, std::size_t i) {
     const Modulus& q = context.modulus(i);
-    std::vector<u64> t(n);
+    PolyBuffer t = context.scratch(n);
     const u64* src = last_coefficients.data() + p * n;
     const u64 half_mod = q.reduce(half);
     for (std::size_t c = 0; c < n; ++c) t[c] = sub_mod(q.reduce(src[c]), half_mod, q.value);
@@ -277,7 +285,7 @@ Ciphertext drop_to_level(const Ciphertext& a, std::size_t level) {
   r.level = level;
   r.size = a.size;
   r.scale = a.scale;
-  r.data.resize(r.size * r.limbs() * n);
+  r.data = r.context->allocate(r.size * r.limbs() * n);
   for (std::size_t p = 0; p < a.size; ++p) std::copy(a.poly(p), a.poly(p) + r.limbs() * n, r.poly(p));
   return r;
 }
@@ -289,7 +297,8 @@ Plaintext drop_plaintext_to_level(const Plaintext& a, std::size_t level) {
   r.context = a.context;
   r.level = level;
   r.scale = a.scale;
-  r.data.assign(a.data.begin(), a.data.begin() + (level + 1) * a.context->ring_degree());
+  r.data = r.context->allocate((level + 1) * a.context->ring_degree());
+  std::copy(a.data.begin(), a.data.begin() + r.data.size(), r.data.begin());
   return r;
 }
 
@@ -298,15 +307,7 @@ Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKey
   check_size2(a, "rotation");
   const Context& context = *a.context;
   const KeySwitchKey& key = galois_key(keys, galois_element, step_name(context, galois_element));
-  const auto permutation = context.automorphism_permutation(galois_element);
-  const std::size_t n = context.ring_degree();
-  Ciphertext r = like(a, 2);
-  permute_limbs(a, 0, *permutation, r.poly(0));
-  // The permuted c1 is only the key switch's input: a pooled buffer, not a ciphertext.
-  ScratchBuffer permuted = context.scratch(a.limbs() * n);
-  permute_limbs(a, 1, *permutation, permuted.data());
-  key_switch(context, permuted.data(), a.level, key, r.poly(0), r.poly(1));
-  return r;
+  return rotate_with(a, galois_element, [&](u64* u0, u64* u1) { key_switch(context, a.poly(1), a.level, key, u0, u1); });
 }
 
 std::vector<long long> non_adjacent_form(long long value) {
@@ -387,11 +388,8 @@ std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vec
       results.push_back(std::move(copy));
       continue;
     }
-    const auto permutation = context.automorphism_permutation(element);
-    Ciphertext r = like(a, 2);
-    permute_limbs(a, 0, *permutation, r.poly(0));
-    key_switch_decomposed(context, decomposition, *keys.find(element), permutation.get(), r.poly(0), r.poly(1));
-    results.push_back(std::move(r));
+    const KeySwitchKey& key = *keys.find(element);
+    results.push_back(rotate_with(a, element, [&](u64* u0, u64* u1) { key_switch_decomposed(context, decomposition, key, u0, u1); }));
   }
   return results;
 }

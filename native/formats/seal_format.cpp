@@ -8,6 +8,7 @@
 #include "formats/blake2.hpp"
 #include "formats/shake256.hpp"
 #include "ring/error.hpp"
+#include "rlwe/rotation_keys.hpp"
 
 namespace cipherlm::seal {
 
@@ -321,9 +322,17 @@ void write_kswitch_key(Writer& w, const Context& context, const KeySwitchKey& ke
   }
   const std::size_t n = context.ring_degree(), limbs = context.prime_count();
   w.u64v(key.digits);
-  for (std::size_t d = 0; d < key.digits; ++d) {
-    write_ciphertext(w, context, limbs, 2, 1.0, key.data.data() + d * 2 * limbs * n);
-  }
+  // Each digit is SEAL's ciphertext (b, a) in SEAL's form (rotation_keys.hpp).
+  std::vector<u64> digit(2 * limbs * n);
+  std::size_t filled = 0;
+  for_each_standard_limb(key, false, [&](const u64* words, std::size_t count) {
+    std::copy(words, words + count, digit.begin() + filled);
+    filled += count;
+    if (filled == digit.size()) {
+      write_ciphertext(w, context, limbs, 2, 1.0, digit.data());
+      filled = 0;
+    }
+  });
 }
 
 void check_context(const ContextPtr& context) {
@@ -497,7 +506,9 @@ Plaintext load_plaintext(const ContextPtr& context, const std::uint8_t* data, st
   pt.context = context;
   pt.level = primes - 1;
   pt.scale = scale;
-  pt.data = read_dyn_array(r, count, count, "plaintext");
+  const std::vector<u64> values = read_dyn_array(r, count, count, "plaintext");
+  pt.data = context->allocate(values.size());
+  std::copy(values.begin(), values.end(), pt.data.begin());
   check_residues(*context, pt.data.data(), 1, primes, "plaintext");
   close_object(r, scope, "plaintext");
   return pt;
@@ -528,7 +539,8 @@ Ciphertext load_ciphertext(const ContextPtr& context, const std::uint8_t* data, 
   ct.level = raw.primes - 1;
   ct.size = raw.size;
   ct.scale = raw.scale;
-  ct.data = std::move(raw.data);
+  ct.data = context->allocate(raw.data.size());
+  std::copy(raw.data.begin(), raw.data.end(), ct.data.begin());
   return ct;
 }
 
@@ -637,6 +649,7 @@ GaloisKeys load_galois_keys(const ContextPtr& context, const std::uint8_t* data,
     key->special = context->special_prime_count();
     key->digits = context->data_prime_count();
     key->data = std::move(slots[slot]);
+    to_rotation_form(*key, 2 * slot + 1);
     keys.keys.emplace(2 * slot + 1, std::move(key));
   }
   return keys;

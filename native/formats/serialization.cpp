@@ -7,6 +7,7 @@
 #include "ring/error.hpp"
 #include "rlwe/encryptor.hpp"
 #include "rlwe/keygen.hpp"
+#include "rlwe/rotation_keys.hpp"
 
 namespace cipherlm {
 
@@ -172,13 +173,9 @@ void write_switch_key(Writer& w, const KeySwitchKey& key, bool seeded) {
   w.put<std::uint32_t>(static_cast<std::uint32_t>(key.digits));
   w.put<std::uint32_t>(static_cast<std::uint32_t>(key.level));
   w.put<std::uint32_t>(static_cast<std::uint32_t>(key.special));
-  if (!seeded) {
-    w.put_words(key.data.data(), key.data.size());
-    return;
-  }
-  w.put_bytes(key.seed.data(), key.seed.size());
-  const std::size_t part = key.limbs() * key.context->ring_degree();
-  for (std::size_t d = 0; d < key.digits; ++d) w.put_words(key.data.data() + 2 * d * part, part);
+  // Galois keys travel in SEAL's form (rotation_keys.hpp); seeded, the seed stands for every a.
+  if (seeded) w.put_bytes(key.seed.data(), key.seed.size());
+  for_each_standard_limb(key, seeded, [&](const u64* words, std::size_t count) { w.put_words(words, count); });
 }
 
 // `leveled`: the record carries digits, level and special count (keys saved by this version); older
@@ -300,7 +297,7 @@ Plaintext load_plaintext(const ContextPtr& context, const std::uint8_t* data, st
   pt.context = context;
   pt.level = check_level(*context, r.get<std::uint32_t>("level"));
   pt.scale = check_scale(r.get<double>("scale"));
-  pt.data.resize((pt.level + 1) * context->ring_degree());
+  pt.data = pt.context->allocate((pt.level + 1) * context->ring_degree());
   r.get_residues(*context, pt.data.data(), pt.level + 1, identity, "plaintext");
   r.expect_end();
   return pt;
@@ -333,7 +330,7 @@ Ciphertext load_ciphertext(const ContextPtr& context, const std::uint8_t* data, 
   ct.seeded = (flags & kFlagSeeded) != 0;
   if (ct.seeded && ct.size != 2) fail(ErrorCode::Deserialization, "a seeded ciphertext must have size 2");
   const std::size_t poly_words = ct.limbs() * context->ring_degree();
-  ct.data.resize(ct.size * poly_words);
+  ct.data = ct.context->allocate(ct.size * poly_words);
   const std::size_t stored_polys = ct.seeded ? 1 : ct.size;
   for (std::size_t p = 0; p < stored_polys; ++p) r.get_residues(*context, ct.poly(p), ct.limbs(), identity, "ciphertext");
   if (ct.seeded) {
@@ -448,7 +445,9 @@ GaloisKeys load_galois_keys(const ContextPtr& context, const std::uint8_t* data,
     if (!first && tag <= previous) fail(ErrorCode::Deserialization, "Galois elements must be stored in increasing order");
     first = false;
     previous = tag;
-    auto key = std::make_shared<const KeySwitchKey>(read_switch_key(r, context, leveled, seeded, tag == kTagToSparse && sparse_key));
+    KeySwitchKey read = read_switch_key(r, context, leveled, seeded, tag == kTagToSparse && sparse_key);
+    if (!sparse_key) to_rotation_form(read, tag);
+    auto key = std::make_shared<const KeySwitchKey>(std::move(read));
     if (tag == kTagToSparse && sparse_key) {
       keys.to_sparse = std::move(key);
     } else if (tag == kTagFromSparse && sparse_key) {

@@ -23,7 +23,7 @@ Ciphertext zero_like(const Ciphertext& a, std::size_t size, double scale) {
   r.level = a.level;
   r.size = size;
   r.scale = scale;
-  r.data.assign(size * a.limbs() * a.context->ring_degree(), 0);
+  r.data = r.context->allocate_zeroed(size * a.limbs() * a.context->ring_degree());
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "ring/elementwise.hpp"
 
+#include <algorithm>
+
 namespace cipherlm {
 
 void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q, [[maybe_unused]] bool ifma) {
@@ -26,6 +28,28 @@ void reduce_mod(const u64* x, u64* out, std::size_t n, const Modulus& q, [[maybe
   if (ifma) return reduce_mod_avx512ifma(x, out, n, q.value);
 #endif
   for (std::size_t c = 0; c < n; ++c) out[c] = q.reduce(x[c]);
+}
+
+void add_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, [[maybe_unused]] bool avx512) {
+#if CIPHERLM_AVX512_KERNELS
+  if (avx512) return add_mod_avx512(a, b, out, n, q);
+#endif
+  // a + b - q wraps above a + b exactly when a + b < q: the smaller of the two is the residue.
+  for (std::size_t c = 0; c < n; ++c) {
+    const u64 sum = a[c] + b[c];
+    out[c] = std::min(sum, sum - q);
+  }
+}
+
+void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, [[maybe_unused]] bool avx512) {
+#if CIPHERLM_AVX512_KERNELS
+  if (avx512) return sub_mod_avx512(a, b, out, n, q);
+#endif
+  // a - b wraps above a - b + q exactly when a < b.
+  for (std::size_t c = 0; c < n; ++c) {
+    const u64 difference = a[c] - b[c];
+    out[c] = std::min(difference, difference + q);
+  }
 }
 
 }  // namespace cipherlm

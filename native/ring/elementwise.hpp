@@ -15,12 +15,18 @@ void tensor_mod(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64*
                 const Modulus& q, bool ifma);
 // out = x mod q for inputs below 2^52 (IFMA) or any 64-bit input (portable).
 void reduce_mod(const u64* x, u64* out, std::size_t n, const Modulus& q, bool ifma);
+// out = a + b and out = a - b mod q (inputs reduced, q < 2^63; out may be a or b), branch-free;
+// `avx512` on the AVX-512 path for any such q.
+void add_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool avx512);
+void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool avx512);
 
 #if CIPHERLM_AVX512_KERNELS
 void multiply_mod_avx512ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 void tensor_mod_avx512ifma(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2,
                            std::size_t n, u64 q);
 void reduce_mod_avx512ifma(const u64* x, u64* out, std::size_t n, u64 q);
+void add_mod_avx512(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
+void sub_mod_avx512(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 #endif
 
 }  // namespace cipherlm

@@ -34,6 +34,22 @@ CIPHERLM_IFMA void reduce_mod_avx512ifma(const u64* x, u64* out, std::size_t n, 
   for (std::size_t c = 0; c < n; c += 8) _mm512_storeu_si512(out + c, reduce.small(_mm512_loadu_si512(x + c)));
 }
 
+CIPHERLM_IFMA void add_mod_avx512(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
+  const __m512i modulus = _mm512_set1_epi64(static_cast<long long>(q));
+  for (std::size_t c = 0; c < n; c += 8) {
+    const __m512i sum = _mm512_add_epi64(_mm512_loadu_si512(a + c), _mm512_loadu_si512(b + c));
+    _mm512_storeu_si512(out + c, _mm512_min_epu64(sum, _mm512_sub_epi64(sum, modulus)));
+  }
+}
+
+CIPHERLM_IFMA void sub_mod_avx512(const u64* a, const u64* b, u64* out, std::size_t n, u64 q) {
+  const __m512i modulus = _mm512_set1_epi64(static_cast<long long>(q));
+  for (std::size_t c = 0; c < n; c += 8) {
+    const __m512i difference = _mm512_sub_epi64(_mm512_loadu_si512(a + c), _mm512_loadu_si512(b + c));
+    _mm512_storeu_si512(out + c, _mm512_min_epu64(difference, _mm512_add_epi64(difference, modulus)));
+  }
+}
+
 }  // namespace cipherlm
 
 #endif  // CIPHERLM_AVX512_KERNELS

@@ -131,6 +131,12 @@ u64 Context::galois_element_for_step(long long step) const {
   return element;
 }
 
+PolyBuffer Context::allocate_zeroed(std::size_t words) const {
+  PolyBuffer buffer = allocate(words);
+  std::fill(buffer.begin(), buffer.end(), u64{0});
+  return buffer;
+}
+
 std::shared_ptr<const std::vector<std::uint32_t>> Context::automorphism_permutation(u64 galois_element) const {
   std::lock_guard<std::mutex> lock(permutation_mutex_);
   auto found = permutations_.find(galois_element);

@@ -13,7 +13,7 @@
 #include "ring/modarith.hpp"
 #include "ring/ntt.hpp"
 #include "rlwe/parameters.hpp"
-#include "rlwe/scratch_pool.hpp"
+#include "rlwe/memory_pool.hpp"
 #include "rlwe/thread_pool.hpp"
 
 namespace cipherlm {
@@ -50,6 +50,8 @@ class Context {
   SimdPath simd_path() const { return simd_path_; }
   // Whether the IFMA kernels run on this prime (the CPU path is IFMA and the prime is below 2^50).
   bool use_ifma(std::size_t limb) const { return simd_path_ == SimdPath::Avx512Ifma && ntt_[limb]->ifma_capable(); }
+  // The AVX-512 path for kernels that work for any prime (additions, subtractions).
+  bool use_avx512() const { return simd_path_ == SimdPath::Avx512Ifma; }
   void set_simd_path(SimdPath path);
 
   // Key switching: digit d covers data primes [digit_first(d), digit_end(d)); all digits have
@@ -78,8 +80,12 @@ class Context {
   u64 galois_element_for_step(long long step) const;
   u64 conjugation_element() const { return 2 * n_ - 1; }
 
-  // A temporary buffer of `words` uninitialized words, returned to the context's pool when dropped.
-  ScratchBuffer scratch(std::size_t words) const { return scratch_pool_.acquire(words); }
+  // `words` uninitialized words from the context's memory pool, returned to it when dropped: the
+  // storage of every ciphertext, plaintext and temporary buffer of this context.
+  PolyBuffer allocate(std::size_t words) const { return PolyBuffer(&memory_pool_, words); }
+  PolyBuffer allocate_zeroed(std::size_t words) const;
+  PolyBuffer scratch(std::size_t words) const { return allocate(words); }
+  MemoryPool& memory_pool() const { return memory_pool_; }
 
  private:
   Parameters parameters_;
@@ -99,7 +105,7 @@ class Context {
   std::vector<u64> inv_special_product_, inv_special_product_shoup_, special_product_mod_;
   std::vector<std::vector<u64>> inv_last_prime_, inv_last_prime_shoup_;
 
-  mutable ScratchPool scratch_pool_;
+  mutable MemoryPool memory_pool_;
   mutable std::mutex permutation_mutex_;
   mutable std::unordered_map<u64, std::shared_ptr<const std::vector<std::uint32_t>>> permutations_;
 };

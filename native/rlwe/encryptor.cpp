@@ -1,5 +1,7 @@
 #include "rlwe/encryptor.hpp"
 
+#include "ring/elementwise.hpp"
+
 #include <numeric>
 
 #include "ring/error.hpp"
@@ -31,7 +33,7 @@ Ciphertext encrypt_public(const PublicKey& key, const Plaintext& plaintext) {
   ct.context = key.context;
   ct.level = plaintext.level;
   ct.scale = plaintext.scale;
-  ct.data.resize(2 * limbs * n);
+  ct.data = ct.context->allocate(2 * limbs * n);
   Prng prng;
   const auto primes = data_primes_up_to(plaintext.level);
   std::vector<std::int64_t> small(n);
@@ -64,7 +66,7 @@ Ciphertext encrypt_secret(const SecretKey& key, const Plaintext& plaintext, bool
   ct.context = key.context;
   ct.level = plaintext.level;
   ct.scale = plaintext.scale;
-  ct.data.resize(2 * limbs * n);
+  ct.data = ct.context->allocate(2 * limbs * n);
   ct.seeded = seeded;
   ct.seed = os_random_seed();
   expand_seeded_c1(ct);
@@ -97,16 +99,18 @@ Plaintext decrypt(const SecretKey& key, const Ciphertext& ct) {
   pt.context = key.context;
   pt.level = ct.level;
   pt.scale = ct.scale;
-  pt.data.resize(limbs * n);
+  pt.data = pt.context->allocate(limbs * n);
   context.pool()->parallel_for(limbs, [&](std::size_t k) {
     const Modulus& q = context.modulus(k);
+    const bool ifma = context.use_ifma(k);
     const u64* s = key.data.data() + k * n;
     u64* m = pt.limb(k);
-    for (std::size_t i = 0; i < n; ++i) {
-      // c0 + c1 s + c2 s^2, by Horner in s.
-      u64 acc = ct.limb(ct.size - 1, k)[i];
-      for (std::size_t p = ct.size - 1; p-- > 0;) acc = add_mod(mul_mod(acc, s[i], q), ct.limb(p, k)[i], q.value);
-      m[i] = acc;
+    // c0 + c1 s + c2 s^2, by Horner in s, a whole limb at a time on the SIMD path.
+    const u64* last = ct.limb(ct.size - 1, k);
+    std::copy(last, last + n, m);
+    for (std::size_t p = ct.size - 1; p-- > 0;) {
+      multiply_mod(m, s, m, n, q, ifma);
+      add_mod_vector(m, ct.limb(p, k), m, n, q.value, context.use_avx512());
     }
   });
   return pt;

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "ring/error.hpp"
+#include "rlwe/rotation_keys.hpp"
 #include "rlwe/sampling.hpp"
 #include "rlwe/secure_memory.hpp"
 
@@ -151,7 +152,9 @@ KeySwitchKey generate_galois_key(const SecretKey& secret, u64 galois_element, st
     u64* r = rotated.data() + k * n;
     for (std::size_t i = 0; i < n; ++i) r[i] = s[(*permutation)[i]];
   }
-  return generate_key_switch_key(secret, rotated.data(), level, context.special_prime_count());
+  KeySwitchKey key = generate_key_switch_key(secret, rotated.data(), level, context.special_prime_count());
+  to_rotation_form(key, galois_element);
+  return key;
 }
 
 GaloisKeys generate_galois_keys(const SecretKey& secret, const std::vector<u64>& galois_elements) {

@@ -20,9 +20,9 @@ std::size_t prime_of(const Context& context, std::size_t level, std::size_t t) {
 }
 
 // Inverse NTT of every limb, scaled by its digit's punctured inverse: the input of every conversion.
-ScratchBuffer scaled_coefficients(const Context& context, const u64* poly, std::size_t level) {
+PolyBuffer scaled_coefficients(const Context& context, const u64* poly, std::size_t level) {
   const std::size_t n = context.ring_degree();
-  ScratchBuffer scaled = context.scratch((level + 1) * n);
+  PolyBuffer scaled = context.scratch((level + 1) * n);
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
     u64* out = scaled.data() + i * n;
     std::copy(poly + i * n, poly + (i + 1) * n, out);
@@ -36,7 +36,7 @@ ScratchBuffer scaled_coefficients(const Context& context, const u64* poly, std::
 }
 
 // Digit d of the decomposition on extended limb t, in NTT form, written to out.
-void digit_limb(const Context& context, const u64* poly, const ScratchBuffer& scaled, std::size_t level,
+void digit_limb(const Context& context, const u64* poly, const PolyBuffer& scaled, std::size_t level,
                 std::size_t digit, std::size_t t, u64* out) {
   const std::size_t n = context.ring_degree();
   const std::size_t first = context.digit_first(digit);
@@ -57,7 +57,7 @@ void digit_limb(const Context& context, const u64* poly, const ScratchBuffer& sc
 
 // (acc - [acc]_P converted) * P^-1 for one of the two output polynomials, extended limbs in, level
 // limbs out; add_to selects out += result instead of out = result.
-void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level, u64* out, bool add_to) {
+void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u64* out, bool add_to) {
   const std::size_t n = context.ring_degree(), special = context.special_prime_count();
   const BaseConverter& converter = context.mod_down_converter();
   u64* special_limbs = extended.data() + (level + 1) * n;
@@ -76,7 +76,7 @@ void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level
   for (std::size_t j = 0; j < special; ++j) rows[j] = special_limbs + j * n;
   // The fast conversion yields x + u P with 0 <= u < #special primes; u = floor(sum_j y_j / p_j) is
   // found in float64 and taken off, since a biased u would act like the floor above.
-  ScratchBuffer overflow = context.scratch(n);
+  PolyBuffer overflow = context.scratch(n);
   std::vector<double> inverse_primes(special);
   for (std::size_t j = 0; j < special; ++j) inverse_primes[j] = 1.0 / static_cast<double>(context.modulus(context.special_limb(j)).value);
   for (std::size_t c = 0; c < n; ++c) {
@@ -85,7 +85,7 @@ void mod_down(const Context& context, ScratchBuffer& extended, std::size_t level
     overflow.data()[c] = std::min<u64>(static_cast<u64>(sum), special - 1);  // sum < #special; guard the rounding
   }
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
-    ScratchBuffer buffer = context.scratch(n);
+    PolyBuffer buffer = context.scratch(n);
     u64* converted = buffer.data();
     converter.convert_to_target_limb(i, rows, converted, n, context.simd_path());
     const Modulus& modulus = context.modulus(i);
@@ -125,7 +125,7 @@ void inner_product_limb(const Context& context, const KeySwitchKey& key, std::si
   const std::size_t n = context.ring_degree();
   const std::size_t prime = prime_of(context, level, t);
   const bool ifma = context.use_ifma(prime);
-  ScratchBuffer buffer = context.scratch(digits * n);
+  PolyBuffer buffer = context.scratch(digits * n);
   const u64* values[64] = {};
   const u64* key_b[64] = {};
   const u64* key_a[64] = {};
@@ -144,8 +144,8 @@ Decomposition decompose(const Context& context, const u64* poly, std::size_t lev
   Decomposition result;
   result.level = level;
   result.digits = context.digits_at_level(level);
-  result.data.resize(result.digits * ext * n);
-  const ScratchBuffer scaled = scaled_coefficients(context, poly, level);
+  result.data = context.allocate(result.digits * ext * n);
+  const PolyBuffer scaled = scaled_coefficients(context, poly, level);
   context.pool()->parallel_for(result.digits * ext, [&](std::size_t job) {
     const std::size_t d = job / ext, t = job % ext;
     digit_limb(context, poly, scaled, level, d, t, result.data.data() + job * n);
@@ -157,8 +157,8 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
   check_key(context, key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
   const std::size_t digits = context.digits_at_level(level);
-  const ScratchBuffer scaled = scaled_coefficients(context, poly, level);
-  ScratchBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
+  const PolyBuffer scaled = scaled_coefficients(context, poly, level);
+  PolyBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
   // Stream over target limbs: each digit's raised limb is made, used and dropped.
   context.pool()->parallel_for(ext, [&](std::size_t t) {
     inner_product_limb(context, key, level, t, digits,
@@ -173,19 +173,14 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
 }
 
 void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
-                           const std::vector<std::uint32_t>* permutation, u64* out0, u64* out1) {
+                           u64* out0, u64* out1) {
   const std::size_t level = decomposition.level;
   check_key(context, key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
-  ScratchBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
+  PolyBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
   context.pool()->parallel_for(ext, [&](std::size_t t) {
     inner_product_limb(context, key, level, t, decomposition.digits,
-                       [&](std::size_t d, u64* scratch) {
-                         const u64* values = decomposition.limb(context, d, t);
-                         if (permutation == nullptr) return values;
-                         for (std::size_t c = 0; c < n; ++c) scratch[c] = values[(*permutation)[c]];
-                         return static_cast<const u64*>(scratch);
-                       },
+                       [&](std::size_t d, u64*) { return decomposition.limb(context, d, t); },
                        ext0.data() + t * n, ext1.data() + t * n);
   });
   mod_down(context, ext0, level, out0, true);
@@ -201,7 +196,7 @@ void key_switch_level0(const Context& context, const u64* poly, const KeySwitchK
   const Modulus& p = context.modulus(special);
   const u64 q_half = q.value / 2, p_half = p.value / 2, q_mod_p = p.reduce(q.value);
   // One digit (all of q_0): the raise to p is exact, from the centred representative.
-  ScratchBuffer raised = context.scratch(n);
+  PolyBuffer raised = context.scratch(n);
   std::copy(poly, poly + n, raised.data());
   context.ntt(0).inverse(raised.data(), context.simd_path());
   for (std::size_t c = 0; c < n; ++c) {
@@ -211,7 +206,7 @@ void key_switch_level0(const Context& context, const u64* poly, const KeySwitchK
   context.ntt(special).forward(raised.data(), context.simd_path());
   const u64 p_inverse = inv_mod(q.reduce(p.value), q), p_inverse_shoup = shoup_precompute(p_inverse, q.value);
   const u64 p_mod_q = q.reduce(p.value);
-  ScratchBuffer on_p = context.scratch(n), on_q = context.scratch(n);
+  PolyBuffer on_p = context.scratch(n), on_q = context.scratch(n);
   for (std::size_t which = 0; which < 2; ++which) {
     u64* out = which == 0 ? out0 : out1;
     for (std::size_t c = 0; c < n; ++c) {

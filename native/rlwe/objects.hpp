@@ -18,7 +18,7 @@ struct Plaintext {
   ContextPtr context;
   std::size_t level = 0;
   double scale = 1.0;
-  std::vector<u64> data;  // (level + 1) limbs
+  PolyBuffer data;  // (level + 1) limbs, from the context's memory pool
 
   u64* limb(std::size_t i) { return data.data() + i * context->ring_degree(); }
   const u64* limb(std::size_t i) const { return data.data() + i * context->ring_degree(); }
@@ -29,7 +29,7 @@ struct Ciphertext {
   std::size_t level = 0;
   std::size_t size = 2;  // number of polynomials: 2, or 3 after a multiplication before relinearization
   double scale = 1.0;
-  std::vector<u64> data;  // size polynomials of (level + 1) limbs
+  PolyBuffer data;  // size polynomials of (level + 1) limbs, from the context's memory pool
   // A ciphertext made by secret-key encryption may carry the seed that regenerates c1 instead of c1.
   bool seeded = false;
   Seed seed{};
@@ -68,6 +68,9 @@ struct KeySwitchKey {
   bool has_seed = false;
   Seed seed{};             // the a_d are this seed's uniform stream, digit after digit
   std::vector<u64> data;   // [digit][b or a][stored limb][coefficient]
+  // Non-zero for a Galois key held in rotation form (rotation_keys.hpp): its element g, with
+  // sigma_g^-1 applied to every polynomial of the data. The seed regenerates SEAL's form.
+  u64 automorphism = 0;
 
   // Stored limbs: data primes 0..level, then the first `special` special primes.
   std::size_t limbs() const { return level + 1 + special; }

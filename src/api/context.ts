@@ -4,6 +4,20 @@ import { NativeResource } from './resource';
 
 export type SimdPath = 'portable' | 'avx512ifma';
 
+/** What a context's memory pool holds (CkksContext.memoryPool). */
+export interface MemoryPoolStats {
+  /** Held by live ciphertexts, plaintexts and buffers. */
+  inUseBytes: number;
+  /** Freed blocks kept for reuse. */
+  cachedBytes: number;
+  /** The most in use and cached at once. */
+  highWaterBytes: number;
+  /** Blocks taken from the system. */
+  allocations: number;
+  /** Requests served from the cache. */
+  reuses: number;
+}
+
 export interface ContextOptions {
   /** Ring degree N, a power of two from 4096 (2^12) to 65536 (2^16). Slots: N/2. */
   ringDegree: number;
@@ -120,6 +134,24 @@ export class CkksContext extends NativeResource {
   /** Forces a kernel family (for tests and benchmarks); refused if the CPU lacks it. */
   set simdPath(path: SimdPath) {
     callNative('setSimdPath', this.handle, path);
+  }
+
+  /**
+   * The context's memory pool: every ciphertext, plaintext and temporary buffer of the context takes
+   * its memory from it, and freed blocks wait there for the next of their size instead of going back
+   * to the system (no page faults or zeroing in a steady computation). `highWaterBytes` is the most
+   * it has held at once, in use and cached together.
+   */
+  get memoryPool(): MemoryPoolStats {
+    return callNative<MemoryPoolStats>('memoryPool', this.handle);
+  }
+  /** Returns every cached block of the memory pool to the system (live objects keep theirs). */
+  trimMemoryPool(): void {
+    callNative('trimMemoryPool', this.handle);
+  }
+  /** Most bytes of freed blocks the pool keeps (default 1 GiB); blocks beyond it go back to the system. */
+  set memoryPoolCacheLimit(bytes: number) {
+    callNative('setMemoryPoolCacheLimit', this.handle, bytes);
   }
 
   static cpuSupports(path: SimdPath): boolean {

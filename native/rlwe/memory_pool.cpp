@@ -1,0 +1,134 @@
+#include "rlwe/memory_pool.hpp"
+
+#include <algorithm>
+#include <new>
+
+namespace cipherlm {
+
+namespace {
+
+constexpr std::align_val_t kAlignment{64};
+
+u64* system_allocate(std::size_t words) { return static_cast<u64*>(::operator new(words * sizeof(u64), kAlignment)); }
+void system_free(u64* block) { ::operator delete(block, kAlignment); }
+
+}  // namespace
+
+MemoryPool::~MemoryPool() { trim(); }
+
+u64* MemoryPool::acquire(std::size_t words) {
+  if (words == 0) return nullptr;
+  const std::size_t bytes = words * sizeof(u64);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(words);
+    if (it != free_.end() && !it->second.empty()) {
+      u64* block = it->second.back();
+      it->second.pop_back();
+      stats_.cached_bytes -= bytes;
+      stats_.in_use_bytes += bytes;
+      ++stats_.reuses;
+      return block;
+    }
+    stats_.in_use_bytes += bytes;
+    ++stats_.allocations;
+    stats_.high_water_bytes = std::max(stats_.high_water_bytes, stats_.in_use_bytes + stats_.cached_bytes);
+  }
+  try {
+    return system_allocate(words);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.in_use_bytes -= bytes;
+    throw;
+  }
+}
+
+void MemoryPool::release(u64* block, std::size_t words) {
+  if (block == nullptr) return;
+  const std::size_t bytes = words * sizeof(u64);
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.in_use_bytes -= bytes;
+  if (bytes > cache_limit_) {
+    system_free(block);
+    return;
+  }
+  evict_until(cache_limit_ - bytes);
+  free_[words].push_back(block);
+  stats_.cached_bytes += bytes;
+}
+
+void MemoryPool::evict_until(std::size_t bytes) {
+  for (auto it = free_.begin(); it != free_.end() && stats_.cached_bytes > bytes;) {
+    while (!it->second.empty() && stats_.cached_bytes > bytes) {
+      system_free(it->second.back());
+      it->second.pop_back();
+      stats_.cached_bytes -= it->first * sizeof(u64);
+    }
+    it = it->second.empty() ? free_.erase(it) : std::next(it);
+  }
+}
+
+void MemoryPool::trim() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  evict_until(0);
+}
+
+void MemoryPool::set_cache_limit(std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cache_limit_ = bytes;
+  evict_until(bytes);
+}
+
+MemoryPoolStats MemoryPool::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+u64* PolyBuffer::allocate(MemoryPool* pool, std::size_t words) {
+  if (words == 0) return nullptr;
+  return pool != nullptr ? pool->acquire(words) : system_allocate(words);
+}
+
+void PolyBuffer::free() {
+  if (data_ == nullptr) return;
+  if (pool_ != nullptr) {
+    pool_->release(data_, size_);
+  } else {
+    system_free(data_);
+  }
+  data_ = nullptr;
+  size_ = 0;
+}
+
+PolyBuffer::PolyBuffer(const PolyBuffer& other) : pool_(other.pool_), size_(other.size_) {
+  data_ = allocate(pool_, size_);
+  std::copy(other.begin(), other.end(), data_);
+}
+
+PolyBuffer::PolyBuffer(PolyBuffer&& other) noexcept
+    : pool_(other.pool_), data_(other.data_), size_(other.size_) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+PolyBuffer& PolyBuffer::operator=(const PolyBuffer& other) {
+  if (this != &other) {
+    PolyBuffer copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+PolyBuffer& PolyBuffer::operator=(PolyBuffer&& other) noexcept {
+  if (this != &other) {
+    free();
+    pool_ = other.pool_;
+    data_ = other.data_;
+    size_ = other.size_;
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+}  // namespace cipherlm

@@ -1,0 +1,82 @@
+// Polynomial memory reused instead of faulted in afresh. Every ciphertext, plaintext and temporary
+// buffer of a context takes its words from the context's pool (SEAL's MemoryPool is the model):
+// freed blocks wait in per-size free lists and the next request of that size takes one, so a
+// steady computation stops paying for page faults and zeroing. Blocks come back uninitialized; the
+// secret key never lives here (secure_memory.hpp). Cached blocks above the cache limit are freed
+// (other sizes first), and trim() frees them all.
+#pragma once
+#include <cstddef>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "ring/modarith.hpp"
+
+namespace cipherlm {
+
+struct MemoryPoolStats {
+  std::size_t in_use_bytes = 0;      // held by live buffers
+  std::size_t cached_bytes = 0;      // freed, kept for reuse
+  std::size_t high_water_bytes = 0;  // most in use + cached at once
+  std::size_t allocations = 0;       // blocks taken from the system
+  std::size_t reuses = 0;            // requests served from the cache
+};
+
+class MemoryPool {
+ public:
+  explicit MemoryPool(std::size_t cache_limit_bytes = kDefaultCacheLimit) : cache_limit_(cache_limit_bytes) {}
+  ~MemoryPool();
+  MemoryPool(const MemoryPool&) = delete;
+  MemoryPool& operator=(const MemoryPool&) = delete;
+
+  // `words` uninitialized words, 64-byte aligned (nullptr for zero words).
+  u64* acquire(std::size_t words);
+  void release(u64* block, std::size_t words);
+  // Frees every cached block.
+  void trim();
+  void set_cache_limit(std::size_t bytes);
+  MemoryPoolStats stats() const;
+
+  static constexpr std::size_t kDefaultCacheLimit = std::size_t{1} << 30;
+
+ private:
+  void evict_until(std::size_t bytes);  // frees cached blocks until at most `bytes` are cached; caller holds the lock
+  mutable std::mutex mutex_;
+  std::unordered_map<std::size_t, std::vector<u64*>> free_;  // by size in words
+  std::size_t cache_limit_;
+  MemoryPoolStats stats_;
+};
+
+// An owning handle on a block of a pool (or of the heap when made without one), with the part of
+// std::vector's interface the engine uses. Copies take a block of the same pool.
+class PolyBuffer {
+ public:
+  PolyBuffer() = default;
+  PolyBuffer(MemoryPool* pool, std::size_t words) : pool_(pool), size_(words) { data_ = allocate(pool, words); }
+  PolyBuffer(const PolyBuffer& other);
+  PolyBuffer(PolyBuffer&& other) noexcept;
+  PolyBuffer& operator=(const PolyBuffer& other);
+  PolyBuffer& operator=(PolyBuffer&& other) noexcept;
+  ~PolyBuffer() { free(); }
+
+  u64* data() { return data_; }
+  const u64* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  u64* begin() { return data_; }
+  u64* end() { return data_ + size_; }
+  const u64* begin() const { return data_; }
+  const u64* end() const { return data_ + size_; }
+  u64& operator[](std::size_t i) { return data_[i]; }
+  const u64& operator[](std::size_t i) const { return data_[i]; }
+  MemoryPool* pool() const { return pool_; }
+
+ private:
+  static u64* allocate(MemoryPool* pool, std::size_t words);
+  void free();
+  MemoryPool* pool_ = nullptr;
+  u64* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace cipherlm
