@@ -70,6 +70,18 @@ interface BatchRow {
   threads: number;
   msPerItem: number;
 }
+/** HOISTED_STEPS rotations of one ciphertext: one by one, and hoisted (one decomposition). */
+interface HoistedRow {
+  op: 'rotate_hoisted';
+  N: number;
+  steps: number;
+  threads: number;
+  singlesMs: number;
+  hoistedMs: number;
+  /** hoistedMs / singlesMs: below 1, hoisting pays */
+  ratio: number;
+}
+const HOISTED_STEPS = [1, 2, 3, 4, 5, 6, 7, 8];
 
 // ---------------------------------------------------------------- timing helpers
 function median(xs: number[]): number {
@@ -117,7 +129,7 @@ function randomVector(n: number, seed: number): Float64Array {
 }
 
 // ---------------------------------------------------------------- cipherlm
-async function benchCipherlm(p: Params, reps: number, rows: Row[], batchRows: BatchRow[]): Promise<{ data: bigint[]; special: bigint[] }> {
+async function benchCipherlm(p: Params, reps: number, rows: Row[], batchRows: BatchRow[], hoistedRows: HoistedRow[]): Promise<{ data: bigint[]; special: bigint[] }> {
   const ctx = CkksContext.create({ ringDegree: p.N, dataBits: p.dataBits, specialBits: p.specialBits, threads: 1, scale: SCALE });
   const data = [...ctx.dataPrimes];
   const special = [...ctx.specialPrimes];
@@ -127,7 +139,7 @@ async function benchCipherlm(p: Params, reps: number, rows: Row[], batchRows: Ba
   const keygen = new KeyGenerator(ctx);
   const pk = keygen.createPublicKey();
   const rk = keygen.createRelinKey();
-  const gk = keygen.createGaloisKeys([1]);
+  const gk = keygen.createGaloisKeys(HOISTED_STEPS);
   const encryptor = new Encryptor(ctx, pk);
   const decryptor = new Decryptor(ctx, keygen.secretKey);
   const evaluator = new Evaluator(ctx);
@@ -218,6 +230,28 @@ async function benchCipherlm(p: Params, reps: number, rows: Row[], batchRows: Ba
     batchRows.push({ op: 'rotate', N: p.N, batch: BATCH, threads, msPerItem: rot / BATCH });
   }
   log(`  cipherlm N=${p.N} batch: done`);
+
+  // Hoisting: the same steps of one ciphertext, interleaved so that load hits both alike.
+  const hoistedReps = Math.max(3, Math.ceil(reps / 3));
+  for (const threads of [...new Set([1, allThreads])]) {
+    ctx.threads = threads;
+    const singles: number[] = [];
+    const hoisted: number[] = [];
+    for (let r = 0; r <= hoistedReps; r++) {
+      const t0 = process.hrtime.bigint();
+      const one = HOISTED_STEPS.map((step) => evaluator.rotate(ctX, step, gk));
+      const t1 = process.hrtime.bigint();
+      const many = evaluator.rotateHoisted(ctX, HOISTED_STEPS, gk);
+      const t2 = process.hrtime.bigint();
+      [...one, ...many].forEach((c) => c.dispose());
+      if (r === 0) continue; // warm-up
+      singles.push(Number(t1 - t0) / 1e6);
+      hoisted.push(Number(t2 - t1) / 1e6);
+    }
+    const singlesMs = median(singles), hoistedMs = median(hoisted);
+    hoistedRows.push({ op: 'rotate_hoisted', N: p.N, steps: HOISTED_STEPS.length, threads, singlesMs, hoistedMs, ratio: Number((hoistedMs / singlesMs).toFixed(3)) });
+  }
+  log(`  cipherlm N=${p.N} hoisted rotations: done`);
 
   for (const c of [...as, ...bs]) c.dispose();
   for (const pt of pts) pt.dispose();
@@ -340,12 +374,13 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const rows: Row[] = [];
   const batchRows: BatchRow[] = [];
+  const hoistedRows: HoistedRow[] = [];
   const params: Record<string, unknown>[] = [];
   log(`cipherlm ops benchmark: ${os.cpus()[0]?.model ?? 'cpu'}, ${allThreads} threads, node ${process.version}`);
   for (const N of ringDegrees) {
     const p = PARAMS[N];
     const reps = repsOverride ?? p.reps;
-    const { data, special } = await benchCipherlm(p, reps, rows, batchRows);
+    const { data, special } = await benchCipherlm(p, reps, rows, batchRows, hoistedRows);
     const primes = [...data, ...special];
     params.push({
       N,
@@ -363,6 +398,7 @@ async function main(): Promise<void> {
     const out = {
       rows,
       batch: batchRows,
+      hoisted: hoistedRows,
       params,
       machine: {
         cpu: os.cpus()[0]?.model,
@@ -413,6 +449,11 @@ async function main(): Promise<void> {
       console.log([pad(String(N), 6), pad(op, 22, true), pad(fmt(a), 10), pad(fmt(b), 11), pad(a && b ? (a / b).toFixed(2) + 'x' : '-', 8)].join(' '));
     }
   }
+  console.log(`\nHoisted rotations (${HOISTED_STEPS.length} steps of one ciphertext: one by one vs rotateHoisted, ms)`);
+  const hh = [pad('N', 6), pad('threads', 8), pad('one by one', 11), pad('hoisted', 10), pad('ratio', 7)].join(' ');
+  console.log(hh);
+  console.log('-'.repeat(hh.length));
+  for (const r of hoistedRows) console.log([pad(String(r.N), 6), pad(String(r.threads), 8), pad(fmt(r.singlesMs), 11), pad(fmt(r.hoistedMs), 10), pad(r.ratio.toFixed(2), 7)].join(' '));
   console.log(`\ntotal ${totalS.toFixed(1)} s`);
 }
 
