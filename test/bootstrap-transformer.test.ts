@@ -3,20 +3,14 @@ import {
   BOOTSTRAP_PRESETS,
   Bootstrapper,
   CkksContext,
-  CkksEncoder,
-  Decryptor,
-  Encryptor,
-  Evaluator,
   GaloisKeys,
   InsecureParametersError,
-  KeyGenerator,
   LevelMismatchError,
   MissingKeyError,
   RelinKey,
-  type BootstrapKeys,
   type Ciphertext,
 } from '../src';
-import { precisionBits, randomVector, rotateLeft } from './helpers';
+import { bootstrapKit, disposeBootstrapKit, precisionBits, randomVector, rotateLeft, type BootstrapKit } from './helpers';
 
 // The transformer preset: a dense secret (128-bit security from the HE standard table alone),
 // sparse-secret encapsulation for ModRaise, 13 levels left. Its security is asserted on the real
@@ -77,31 +71,15 @@ describe('transformer bootstrapping preset: security', () => {
 
 describe('transformer bootstrapping preset: precision (same structure at N = 4096)', () => {
   const preset = BOOTSTRAP_PRESETS.testTransformer;
-  let context: CkksContext;
-  let bootstrapper: Bootstrapper;
-  let keys: BootstrapKeys;
-  let keyGenerator: KeyGenerator;
-  let encoder: CkksEncoder;
-  let encryptor: Encryptor;
-  let decryptor: Decryptor;
-  let evaluator: Evaluator;
+  let { context, bootstrapper, keys, keyGenerator, encoder, encryptor, decryptor, evaluator } = {} as BootstrapKit;
   const decrypt = (ct: Ciphertext): Float64Array => encoder.decode(decryptor.decrypt(ct));
 
   beforeAll(async () => {
     // Insecure parameters: refused unless the caller opts in.
     expect(() => Bootstrapper.fromPreset(preset)).toThrow(InsecureParametersError);
-    ({ context, bootstrapper } = Bootstrapper.fromPreset(preset, { allowInsecureParametersForTestsOnly: true, threads: 2 }));
-    keyGenerator = new KeyGenerator(context, { hammingWeight: preset.hammingWeight });
-    keys = { relinKey: keyGenerator.createRelinKey(), galoisKeys: await bootstrapper.createGaloisKeysAsync(keyGenerator) };
-    encoder = new CkksEncoder(context);
-    encryptor = new Encryptor(context, keyGenerator.createPublicKey());
-    decryptor = new Decryptor(context, keyGenerator.secretKey);
-    evaluator = new Evaluator(context);
+    ({ context, bootstrapper, keys, keyGenerator, encoder, encryptor, decryptor, evaluator } = await bootstrapKit(preset));
   });
-  afterAll(() => {
-    bootstrapper?.dispose();
-    context?.dispose();
-  });
+  afterAll(() => disposeBootstrapKit({ context, bootstrapper }));
 
   it('keeps at least 20 bits worst-case and 24 on average on random real vectors, from a dense secret', async () => {
     expect(keyGenerator.secretKey.hammingWeight).toBe(0);

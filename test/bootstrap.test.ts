@@ -3,18 +3,14 @@ import {
   BOOTSTRAP_PRESETS,
   Bootstrapper,
   CkksContext,
-  CkksEncoder,
-  Decryptor,
   Encryptor,
-  Evaluator,
   InsecureParametersError,
   KeyGenerator,
   MissingKeyError,
   ParameterMismatchError,
-  type BootstrapKeys,
   type Ciphertext,
 } from '../src';
-import { precisionBits, randomVector } from './helpers';
+import { bootstrapKit, disposeBootstrapKit, precisionBits, randomVector, type BootstrapKit } from './helpers';
 
 // Precision is measured against the decrypted input, so that it is the bootstrap's own error (a
 // public-key encryption alone already costs some 24 bits at scale 2^40). The small preset gives about
@@ -23,30 +19,14 @@ const MIN_BITS = 20;
 const preset = BOOTSTRAP_PRESETS.testSmall;
 
 describe('bootstrapping (small insecure preset, N = 4096)', () => {
-  let context: CkksContext;
-  let bootstrapper: Bootstrapper;
-  let keys: BootstrapKeys;
-  let encoder: CkksEncoder;
-  let encryptor: Encryptor;
-  let decryptor: Decryptor;
-  let evaluator: Evaluator;
-  let keyGenerator: KeyGenerator;
+  let { context, bootstrapper, keys, keyGenerator, encoder, encryptor, decryptor, evaluator } = {} as BootstrapKit;
   const encrypt = (values: Float64Array): Ciphertext => encryptor.encrypt(encoder.encode(values));
   const decrypt = (ct: Ciphertext): Float64Array => encoder.decode(decryptor.decrypt(ct));
 
   beforeAll(async () => {
-    ({ context, bootstrapper } = Bootstrapper.fromPreset(preset, { allowInsecureParametersForTestsOnly: true, threads: 2 }));
-    keyGenerator = new KeyGenerator(context, { hammingWeight: preset.hammingWeight });
-    keys = { relinKey: keyGenerator.createRelinKey(), galoisKeys: await bootstrapper.createGaloisKeysAsync(keyGenerator) };
-    encoder = new CkksEncoder(context);
-    encryptor = new Encryptor(context, keyGenerator.createPublicKey());
-    decryptor = new Decryptor(context, keyGenerator.secretKey);
-    evaluator = new Evaluator(context);
+    ({ context, bootstrapper, keys, keyGenerator, encoder, encryptor, decryptor, evaluator } = await bootstrapKit(preset));
   });
-  afterAll(() => {
-    bootstrapper?.dispose();
-    context?.dispose();
-  });
+  afterAll(() => disposeBootstrapKit({ context, bootstrapper }));
 
   it('is refused without the explicit insecure opt-in', () => {
     expect(() => Bootstrapper.fromPreset(preset)).toThrow(InsecureParametersError);

@@ -1,10 +1,13 @@
 import {
+  Bootstrapper,
   CkksContext,
   CkksEncoder,
   Decryptor,
   Encryptor,
   Evaluator,
   KeyGenerator,
+  type BootstrapKeys,
+  type BootstrapPreset,
   type Ciphertext,
   type ContextOptions,
   type GaloisKeys,
@@ -88,3 +91,31 @@ export function rotateLeft(values: ArrayLike<number>, step: number): Float64Arra
   const n = values.length;
   return Float64Array.from({ length: n }, (_, i) => values[(((i + step) % n) + n) % n]);
 }
+
+/** A bootstrapping preset's context and bootstrapper with everything a test evaluates them with. */
+export interface BootstrapKit {
+  context: CkksContext;
+  bootstrapper: Bootstrapper;
+  keys: BootstrapKeys;
+  keyGenerator: KeyGenerator;
+  encoder: CkksEncoder;
+  encryptor: Encryptor;
+  decryptor: Decryptor;
+  evaluator: Evaluator;
+}
+
+/** The kit of a preset on 2 threads (an insecure test preset opted in): keys for the preset's secret, public-key encryption. */
+export async function bootstrapKit(preset: BootstrapPreset): Promise<BootstrapKit> {
+  const { context, bootstrapper } = Bootstrapper.fromPreset(preset, { allowInsecureParametersForTestsOnly: true, threads: 2 });
+  const keyGenerator = new KeyGenerator(context, { hammingWeight: preset.hammingWeight });
+  const keys = { relinKey: keyGenerator.createRelinKey(), galoisKeys: await bootstrapper.createGaloisKeysAsync(keyGenerator) };
+  const encoder = new CkksEncoder(context);
+  const encryptor = new Encryptor(context, keyGenerator.createPublicKey());
+  return { context, bootstrapper, keys, keyGenerator, encoder, encryptor, decryptor: new Decryptor(context, keyGenerator.secretKey), evaluator: new Evaluator(context) };
+}
+
+export function disposeBootstrapKit(kit: Partial<BootstrapKit>): void {
+  kit.bootstrapper?.dispose();
+  kit.context?.dispose();
+}
+
