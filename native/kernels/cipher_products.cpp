@@ -106,16 +106,23 @@ Ciphertext cipher_matrix_transpose_product(const KernelContext& kernels, const C
   const std::size_t width = layout.width, giant = PlainMatrixProduct::giant_size(width), giants = (width + giant - 1) / giant;
   require(diagonals.size() == giants * giant, ErrorCode::InvalidArgument, "encrypted matrix: wrong number of diagonals");
   scales.require_canonical(y, "transposed product input");
-  require(y.level >= 1, ErrorCode::LevelMismatch, "transposed product: no level left");
+  // as in the product: at the lowest of the input's and the diagonals' levels (trained parameters
+  // sit wherever their last update left them)
+  std::size_t level = y.level;
+  for (const Ciphertext& d : diagonals) {
+    scales.require_canonical(d, "encrypted diagonal");
+    level = std::min(level, d.level);
+  }
+  require(level >= 1, ErrorCode::LevelMismatch, "transposed product: no level left");
   const long long rows = static_cast<long long>(layout.rows);
   // x = sum_j rot(sum_g D'_(g,j) * rot(y, -g giant), -j): y's giant rotations are shared
   std::vector<long long> giant_steps;
   for (std::size_t g = 0; g < giants; ++g) giant_steps.push_back(-static_cast<long long>(g * giant) * rows);
-  const std::vector<Ciphertext> shifted = kernels.rotator().rotate_many(y, giant_steps);
+  const std::vector<Ciphertext> shifted = kernels.rotator().rotate_many(scales.to_level(y, level), giant_steps);
   std::vector<Ciphertext> partial(giant);
   kernels.context().pool()->parallel_for(giant, [&](std::size_t j) {
     std::vector<Ciphertext> dropped;
-    for (std::size_t g = 0; g < giants; ++g) dropped.push_back(scales.to_level(diagonals[g * giant + j], y.level));
+    for (std::size_t g = 0; g < giants; ++g) dropped.push_back(scales.to_level(diagonals[g * giant + j], level));
     std::vector<const Ciphertext*> a, b;
     for (std::size_t g = 0; g < giants; ++g) {
       a.push_back(&shifted[g]);
@@ -127,7 +134,7 @@ Ciphertext cipher_matrix_transpose_product(const KernelContext& kernels, const C
   Ciphertext x = std::move(partial[0]);
   for (std::size_t j = 1; j < giant; ++j) x = cipherlm::add(x, partial[j]);
   x = rescale(x);
-  x.scale = scales.at(y.level - 1);
+  x.scale = scales.at(level - 1);
   return x;
 }
 

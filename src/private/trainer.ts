@@ -429,12 +429,13 @@ export class Trainer extends Executor {
     });
     let dhf!: Value;
     await this.stage('head.pooler.backward', async () => {
-      const [xIn, d] = await this.ensure([[hfPost, 2], [dx, 2]]);
+      // the pooler's diagonals are trained parameters: they sit wherever their last update left them
+      const [xIn, d, ...ws] = await this.ensure([[hfPost, 2], [dx, 2], ...diagonals.map((w): [Value, number] => [w, 2])]);
       const perDiagonal = this.planning ? null : await this.perGroup(xIn, (g) => this.t.kernels.cipherMatrixGradient(Trainer.one(xIn, g), Trainer.one(d, g)));
       for (let i = 0; i < desc.dim; i++)
         grads[poolerAt + i] = this.made(`grad.pooler${i}`, Math.min(xIn.level, d.level) - 1, GRADIENT_BOUNDS.parameter, 1, xIn, perDiagonal ? perDiagonal.map((p) => [p[i]]) : null);
       grads[poolerAt + desc.dim] = await this.total('grad.poolerBias', d);
-      const dPost = await this.each('head.dnorm', d.level - 1, GRADIENT_BOUNDS.activation, 1, d, async (g) => [await this.t.kernels.cipherMatrixTranspose(Trainer.one(d, g), diagonals.map((w) => Trainer.one(w, g)))]);
+      const dPost = await this.each('head.dnorm', Math.min(d.level, ...ws.map((w) => w.level)) - 1, GRADIENT_BOUNDS.activation, 1, d, async (g) => [await this.t.kernels.cipherMatrixTranspose(Trainer.one(d, g), ws.map((w) => Trainer.one(w, g)))]);
       dhf = await this.each('head.dnormScaled', dPost.level - 1, GRADIENT_BOUNDS.activation, 1, dPost, async (g) => [await this.t.kernels.affine(Trainer.one(dPost, g), this.t.norms.final.gamma)]);
       return dhf;
     });

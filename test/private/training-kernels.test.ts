@@ -157,6 +157,12 @@ describe('training kernels (N = 8192, insecure test parameters)', () => {
     const expected = new Float64Array(rows * WIDTH);
     for (let t = 0; t < rows; t++) for (let i = 0; i < WIDTH; i++) for (let o = 0; o < WIDTH; o++) expected[t * WIDTH + i] += y[t * WIDTH + o] * W[i * WIDTH + o];
     expect(bits(back, expected, 1)).toBeGreaterThan(18);
+    // diagonals left below the input by their updates (step 3 of the 8-step run met this): the
+    // transposed product runs at their level
+    const lowered = layout.cipherDiagonals(W).map((d) => encrypt(d, TOP - 3));
+    const backLow = await k.cipherMatrixTranspose(encrypt(layout.packActivations([y])), lowered);
+    expect(backLow.level).toBe(TOP - 4);
+    expect(bits(layout.unpackActivation(decrypt(backLow), 0), expected, 1)).toBeGreaterThan(18);
     // the gradient of W for sum_rows (x W) . y is x^T y; its diagonals, pre-rotated like W's, row-totalled
     const packedX = layout.packActivations([x]);
     const packedY = layout.packActivations([y]);
