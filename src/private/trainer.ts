@@ -42,6 +42,9 @@ export interface ParameterSlot {
   decay: boolean;
 }
 
+/** Levels a parameter must have at the start of a step: the LoRA A feeds a product whose output feeds another. */
+const PARAMETER_DEPTH = 4;
+
 /** The order of the trainable ciphertexts: also their rows in the packed optimizer state. */
 export function parameterSlots(desc: ModelDescription, rank: number): ParameterSlot[] {
   const out: ParameterSlot[] = [];
@@ -401,6 +404,13 @@ export class Trainer extends Executor {
   async step(input: TrainingInputs, params: Value[], state: OptimizerState, settings: OptimizerSettings): Promise<{ params: Value[]; state: OptimizerState; logits: Value[] }> {
     const desc = this.desc;
     const L = desc.layers.length;
+    // Every update leaves the parameters a few levels lower (step 5 of the 8-step run met a LoRA A at
+    // level 1): those below what their uses need are refreshed, and the update then carries the
+    // refreshed ones into the state.
+    await this.stage('parameters.refresh', async () => {
+      params = await this.ensure(params.map((p): [Value, number] => [p, PARAMETER_DEPTH]));
+      return params;
+    });
     const { logits, tape } = await this.trainingForward(input, params);
     const { layers: tapes, gatheredAt, lnf, hfPost, diagonals, classifier, poolerAt } = tape;
     let { tanh, dtanh } = tape;
