@@ -198,11 +198,16 @@ async function sealToCipherlm(n: number, bits: number[], slots: number, steps: n
       const back = own(seal.CipherText());
       back.loadArray(sctx, SealFormat.save(ct, ZSTD));
       bits_[name] = precisionBits(decrypt(back), expected);
-      // cipherlm rotates with its keys in rotation form (switch c1, then permute), so its key-switching
-      // noise is another draw than SEAL's: the largest error over all slots of one draw varies by about
-      // 1.5 bits either way, hence 3 bits of room
-      if (name in reference) expect(bits_[name], `${name}: cipherlm vs SEAL's own ${reference[name]}`).toBeGreaterThan(reference[name] - 3);
     }
+    // cipherlm rotates with its keys in rotation form (switch c1, then permute), so its key-switching
+    // noise is another draw than SEAL's. The worst slot of one draw varies by about 1.4 bits (standard
+    // deviation of the difference of two draws), so single rotations are compared on average: over
+    // the steps and conjugation, 2 bits are over three standard deviations of the mean's spread.
+    const keySwitched = Object.keys(reference);
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const ours = mean(keySwitched.map((name) => bits_[name]));
+    const theirs = mean(keySwitched.map((name) => reference[name]));
+    expect(ours, `key switching: cipherlm's mean ${ours.toFixed(2)} bits vs SEAL's own ${theirs.toFixed(2)}`).toBeGreaterThan(theirs - 2);
     return bits_;
   } finally {
     context.dispose();

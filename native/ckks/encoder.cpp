@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "ring/elementwise.hpp"
 #include "ring/error.hpp"
 
 namespace cipherlm {
@@ -44,6 +45,16 @@ void add_in_place(u64* a, const u64* b, std::size_t words) {
     carry = s.high;
   }
 }
+// c mod q for an integral double of any magnitude: c = mantissa * 2^exponent exactly, with a 53-bit
+// integer mantissa.
+u64 reduce_large(double c, const Modulus& q) {
+  if (std::fabs(c) < 9.2e18) return reduce_signed(static_cast<std::int64_t>(c), q);
+  int exponent = 0;
+  const double fraction = std::frexp(std::fabs(c), &exponent);
+  const u64 mantissa = static_cast<u64>(std::ldexp(fraction, 53));
+  const u64 r = mul_mod(q.reduce(mantissa), pow_mod(2, static_cast<u64>(exponent - 53), q), q);
+  return c < 0 ? neg_mod(r, q.value) : r;
+}
 double to_double(const u64* a, std::size_t words) {
   double v = 0;
   for (std::size_t i = words; i-- > 0;) v = v * 18446744073709551616.0 + static_cast<double>(a[i]);
@@ -53,21 +64,31 @@ double to_double(const u64* a, std::size_t words) {
 }  // namespace
 
 Encoder::Encoder(ContextPtr context) : context_(std::move(context)), n_(context_->ring_degree()), log_n_(context_->log_degree()) {
-  fft_roots_.resize(n_ / 2);
-  for (std::size_t k = 0; k < n_ / 2; ++k) fft_roots_[k] = std::polar(1.0, 2 * kPi * double(k) / double(n_));
-  twist_.resize(n_);
-  for (std::size_t k = 0; k < n_; ++k) twist_[k] = std::polar(1.0, kPi * double(k) / double(n_));
   const std::size_t slots = n_ / 2, two_n = 2 * n_;
-  slot_position_.resize(slots);
-  conjugate_position_.resize(slots);
-  u64 power = 1;
-  for (std::size_t j = 0; j < slots; ++j) {
-    slot_position_[j] = (power - 1) / 2;
-    conjugate_position_[j] = (two_n - power - 1) / 2;
-    power = (power * 3) % two_n;
+  std::vector<std::size_t> powers_of_five(slots);
+  std::vector<std::size_t> five_index(two_n, 0);
+  std::vector<bool> five_negated(two_n, false);
+  for (std::size_t s = 0, power = 1; s < slots; ++s, power = (power * 5) % two_n) {
+    powers_of_five[s] = power;
+    five_index[power] = five_index[two_n - power] = s;
+    five_negated[two_n - power] = true;
   }
-  bit_reverse_.resize(n_);
-  for (std::size_t i = 0; i < n_; ++i) bit_reverse_[i] = reverse_bits(i, log_n_);
+  fft_index_.resize(slots);
+  conjugated_.resize(slots);
+  for (std::size_t j = 0, power = 1; j < slots; ++j, power = (power * 3) % two_n) {
+    fft_index_[j] = five_index[power];
+    conjugated_[j] = five_negated[power];
+  }
+  stage_roots_.resize(slots);
+  for (std::size_t half = 1; half < slots; half <<= 1) {
+    const std::size_t period = 8 * half;
+    for (std::size_t j = 0; j < half; ++j) {
+      const std::size_t exponent = (powers_of_five[j] % period) * (two_n / period);
+      stage_roots_[half - 1 + j] = std::polar(1.0, 2 * kPi * double(exponent) / double(two_n));
+    }
+  }
+  bit_reverse_.resize(slots);
+  for (std::size_t i = 0; i < slots; ++i) bit_reverse_[i] = reverse_bits(i, log_n_ - 1);
 
   for (std::size_t level = 0; level <= context_->max_level(); ++level) {
     const std::size_t words = level + 1;
@@ -107,22 +128,47 @@ void Encoder::check_level(std::size_t level) const {
           "level " + std::to_string(level) + " is above the top level " + std::to_string(context_->max_level()));
 }
 
-void Encoder::fft(std::complex<double>* a, bool inverse) const {
-  for (std::size_t i = 0; i < n_; ++i) {
-    const std::size_t j = bit_reverse_[i];
-    if (i < j) std::swap(a[i], a[j]);
+namespace {
+
+// Spelled out: std::complex's operator* checks for NaN and infinities, which the FFT never meets.
+inline std::complex<double> times(std::complex<double> a, std::complex<double> b) {
+  return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
+}
+
+}  // namespace
+
+void Encoder::embedding_fft(std::complex<double>* a) const {
+  const std::size_t slots = n_ / 2;
+  for (std::size_t i = 0; i < slots; ++i) {
+    if (i < bit_reverse_[i]) std::swap(a[i], a[bit_reverse_[i]]);
   }
-  for (std::size_t len = 2; len <= n_; len <<= 1) {
-    const std::size_t half = len >> 1, stride = n_ / len;
-    for (std::size_t start = 0; start < n_; start += len) {
-      for (std::size_t k = 0; k < half; ++k) {
-        std::complex<double> w = fft_roots_[k * stride];
-        if (inverse) w = std::conj(w);
-        const std::complex<double> u = a[start + k], v = a[start + k + half] * w;
-        a[start + k] = u + v;
-        a[start + k + half] = u - v;
+  for (std::size_t half = 1; half < slots; half <<= 1) {
+    const std::complex<double>* roots = stage_roots_.data() + half - 1;
+    for (std::size_t start = 0; start < slots; start += 2 * half) {
+      for (std::size_t j = 0; j < half; ++j) {
+        const std::complex<double> u = a[start + j], v = times(a[start + j + half], roots[j]);
+        a[start + j] = u + v;
+        a[start + j + half] = u - v;
       }
     }
+  }
+}
+
+// The inverse without the division by slot_count(), which the caller folds into its scale.
+void Encoder::embedding_fft_inverse(std::complex<double>* a) const {
+  const std::size_t slots = n_ / 2;
+  for (std::size_t half = slots / 2; half >= 1; half >>= 1) {
+    const std::complex<double>* roots = stage_roots_.data() + half - 1;
+    for (std::size_t start = 0; start < slots; start += 2 * half) {
+      for (std::size_t j = 0; j < half; ++j) {
+        const std::complex<double> u = a[start + j], v = a[start + j + half];
+        a[start + j] = u + v;
+        a[start + j + half] = times(u - v, std::conj(roots[j]));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < slots; ++i) {
+    if (i < bit_reverse_[i]) std::swap(a[i], a[bit_reverse_[i]]);
   }
 }
 
@@ -147,21 +193,21 @@ Plaintext Encoder::from_coefficients(const double* rounded, double scale, std::s
   pt.level = level;
   pt.scale = scale;
   pt.data = pt.context->allocate(limbs * n_);
+  // The common case, every |c| below 2^63, converts once and reduces limb by limb in SIMD lanes.
+  bool fits_64_bits = true;
+  for (std::size_t k = 0; k < n_; ++k) fits_64_bits &= std::fabs(rounded[k]) < 9.2e18;
+  std::vector<std::int64_t> integers;
+  if (fits_64_bits) {
+    integers.resize(n_);
+    for (std::size_t k = 0; k < n_; ++k) integers[k] = static_cast<std::int64_t>(rounded[k]);
+  }
   context.pool()->parallel_for(limbs, [&](std::size_t i) {
     const Modulus& q = context.modulus(i);
     u64* limb = pt.limb(i);
-    for (std::size_t k = 0; k < n_; ++k) {
-      const double c = rounded[k];
-      if (std::fabs(c) < 9.2e18) {
-        limb[k] = reduce_signed(static_cast<std::int64_t>(c), q);
-      } else {
-        // c = mantissa * 2^exponent exactly, with a 53-bit integer mantissa.
-        int exponent = 0;
-        const double fraction = std::frexp(std::fabs(c), &exponent);
-        const u64 mantissa = static_cast<u64>(std::ldexp(fraction, 53));
-        u64 r = mul_mod(q.reduce(mantissa), pow_mod(2, static_cast<u64>(exponent - 53), q), q);
-        limb[k] = c < 0 ? neg_mod(r, q.value) : r;
-      }
+    if (fits_64_bits) {
+      reduce_signed_vector(integers.data(), limb, n_, q, context.use_avx512());
+    } else {
+      for (std::size_t k = 0; k < n_; ++k) limb[k] = reduce_large(rounded[k], q);
     }
     context.ntt(i).forward(limb, context.simd_path());
   });
@@ -178,17 +224,21 @@ std::vector<double> Encoder::rounded_coefficients(const std::complex<double>* va
   require(count <= slot_count(), ErrorCode::OutOfRange,
           std::to_string(count) + " values do not fit in " + std::to_string(slot_count()) + " slots");
   require(std::isfinite(scale) && scale >= 1.0, ErrorCode::OutOfRange, "scale must be finite and at least 1");
-  std::vector<std::complex<double>> a(n_, 0.0);
+  const std::size_t slots = n_ / 2;
+  std::vector<std::complex<double>> a(slots, 0.0);
   for (std::size_t j = 0; j < count; ++j) {
     require(std::isfinite(values[j].real()) && std::isfinite(values[j].imag()), ErrorCode::OutOfRange,
             "cannot encode a NaN or infinite value (slot " + std::to_string(j) + ")");
-    a[slot_position_[j]] = values[j];
-    a[conjugate_position_[j]] = std::conj(values[j]);
+    a[fft_index_[j]] = conjugated_[j] ? std::conj(values[j]) : values[j];
   }
-  fft(a.data(), true);
+  embedding_fft_inverse(a.data());
+  // The real parts are the first half of the coefficients, the imaginary parts the second.
   std::vector<double> rounded(n_);
-  const double factor = scale / double(n_);
-  for (std::size_t k = 0; k < n_; ++k) rounded[k] = std::nearbyint((a[k] * std::conj(twist_[k])).real() * factor);
+  const double factor = scale / double(slots);
+  for (std::size_t k = 0; k < slots; ++k) {
+    rounded[k] = std::nearbyint(a[k].real() * factor);
+    rounded[k + slots] = std::nearbyint(a[k].imag() * factor);
+  }
   return rounded;
 }
 
@@ -248,10 +298,11 @@ void Encoder::decode_coefficients(const Plaintext& pt, double* out) const {
 void Encoder::decode(const Plaintext& pt, std::complex<double>* out) const {
   std::vector<double> coefficients(n_);
   decode_coefficients(pt, coefficients.data());
-  std::vector<std::complex<double>> a(n_);
-  for (std::size_t k = 0; k < n_; ++k) a[k] = coefficients[k] * twist_[k];
-  fft(a.data(), false);
-  for (std::size_t j = 0; j < slot_count(); ++j) out[j] = a[slot_position_[j]];
+  const std::size_t slots = n_ / 2;
+  std::vector<std::complex<double>> a(slots);
+  for (std::size_t k = 0; k < slots; ++k) a[k] = {coefficients[k], coefficients[k + slots]};
+  embedding_fft(a.data());
+  for (std::size_t j = 0; j < slots; ++j) out[j] = conjugated_[j] ? std::conj(a[fft_index_[j]]) : a[fft_index_[j]];
 }
 
 }  // namespace cipherlm

@@ -30,17 +30,22 @@ class Encoder {
   Plaintext from_coefficients(const double* rounded, double scale, std::size_t level) const;
 
  private:
-  void fft(std::complex<double>* a, bool inverse) const;
+  // The canonical embedding's FFT over slot_count() points, in the order of the powers of 5
+  // (where its butterflies line up); slots in SEAL's order of powers of 3 map onto it.
+  void embedding_fft(std::complex<double>* a) const;
+  void embedding_fft_inverse(std::complex<double>* a) const;
   void check_level(std::size_t level) const;
 
   ContextPtr context_;
   std::size_t n_;
   int log_n_;
-  std::vector<std::complex<double>> fft_roots_;  // exp(2 pi i k / N), k < N/2
-  std::vector<std::complex<double>> twist_;      // exp(i pi k / N), k < N
-  std::vector<std::size_t> slot_position_;       // slot j -> index (3^j mod 2N - 1) / 2
-  std::vector<std::size_t> conjugate_position_;  // index of (-3^j mod 2N - 1) / 2
-  std::vector<std::size_t> bit_reverse_;
+  // Per butterfly stage of half-length h, at offset h - 1: zeta^((5^j mod 8h) * 2N / 8h), j < h.
+  std::vector<std::complex<double>> stage_roots_;
+  // Slot j evaluates at 3^j = +-5^s mod 2N: the FFT's index s, and whether the sign is minus
+  // (the slot is then the conjugate of the FFT's value).
+  std::vector<std::size_t> fft_index_;
+  std::vector<bool> conjugated_;
+  std::vector<std::size_t> bit_reverse_;  // over slot_count() points
   // Multiword CRT constants per level: Q_l, Q_l / q_i (each level + 1 words), (Q_l / q_i)^-1 mod q_i.
   struct CrtLevel {
     std::vector<u64> modulus, half_modulus, punctured, punctured_inverse;

@@ -250,27 +250,22 @@ Ciphertext rescale(const Ciphertext& a) {
   r.size = a.size;
   r.scale = a.scale / static_cast<double>(context.modulus(level).value);
   r.data = r.context->allocate(r.size * r.limbs() * n);
-  const Modulus& last = context.modulus(level);
-  const u64 half = last.value >> 1;
-  // The last limb in coefficient form, plus q_last/2 so the division rounds to nearest.
+  const u64 last = context.modulus(level).value;
+  // The last limb in coefficient form; its centered residue is subtracted so that the division rounds.
   PolyBuffer last_coefficients = context.scratch(a.size * n);
   context.pool()->parallel_for(a.size, [&](std::size_t p) {
     u64* t = last_coefficients.data() + p * n;
     std::copy(a.limb(p, level), a.limb(p, level) + n, t);
     context.ntt(level).inverse(t, context.simd_path());
-    for (std::size_t c = 0; c < n; ++c) t[c] = add_mod(t[c], half, last.value);
   });
   for_each_limb(context, a.size, level, [&](std::size_t p, std::size_t i) {
     const Modulus& q = context.modulus(i);
     PolyBuffer t = context.scratch(n);
-    const u64* src = last_coefficients.data() + p * n;
-    const u64 half_mod = q.reduce(half);
-    for (std::size_t c = 0; c < n; ++c) t[c] = sub_mod(q.reduce(src[c]), half_mod, q.value);
+    centered_residue_mod(last_coefficients.data() + p * n, last, t.data(), n, q, context.use_avx512());
     context.ntt(i).forward(t.data(), context.simd_path());
-    const u64 w = context.inverse_last_prime(level, i), ws = context.inverse_last_prime_shoup(level, i);
-    const u64* x = a.limb(p, i);
-    u64* dst = r.limb(p, i);
-    for (std::size_t c = 0; c < n; ++c) dst[c] = mul_shoup(sub_mod(x[c], t[c], q.value), w, ws, q.value);
+    multiply_difference_by_constant(a.limb(p, i), t.data(), context.inverse_last_prime(level, i),
+                                    context.inverse_last_prime_shoup(level, i), r.limb(p, i), n, q.value,
+                                    context.use_avx512());
   });
   return r;
 }

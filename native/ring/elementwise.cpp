@@ -52,4 +52,31 @@ void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, 
   }
 }
 
+void centered_residue_mod(const u64* x, u64 p, u64* out, std::size_t n, const Modulus& q, [[maybe_unused]] bool avx512) {
+#if CIPHERLM_AVX512_KERNELS
+  if (avx512) return centered_residue_mod_avx512(x, p, out, n, q.value);
+#endif
+  // (x + p/2) mod p - p/2 is the centered representative; it is reduced mod q in two halves.
+  const u64 half = p >> 1, half_mod_q = q.reduce(half);
+  for (std::size_t c = 0; c < n; ++c) {
+    const u64 shifted = x[c] + half;
+    out[c] = sub_mod(q.reduce(std::min(shifted, shifted - p)), half_mod_q, q.value);
+  }
+}
+
+void reduce_signed_vector(const std::int64_t* x, u64* out, std::size_t n, const Modulus& q, [[maybe_unused]] bool avx512) {
+#if CIPHERLM_AVX512_KERNELS
+  if (avx512) return reduce_signed_avx512(x, out, n, q.value);
+#endif
+  for (std::size_t c = 0; c < n; ++c) out[c] = reduce_signed(x[c], q);
+}
+
+void multiply_difference_by_constant(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n, u64 q,
+                                     [[maybe_unused]] bool avx512) {
+#if CIPHERLM_AVX512_KERNELS
+  if (avx512) return multiply_difference_by_constant_avx512(a, b, w, w_shoup, out, n, q);
+#endif
+  for (std::size_t c = 0; c < n; ++c) out[c] = mul_shoup(sub_mod(a[c], b[c], q), w, w_shoup, q);
+}
+
 }  // namespace cipherlm

@@ -2,6 +2,7 @@
 // 2^50 and a portable path; both give identical results.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "ring/cpu_features.hpp"
 #include "ring/modarith.hpp"
@@ -19,6 +20,14 @@ void reduce_mod(const u64* x, u64* out, std::size_t n, const Modulus& q, bool if
 // `avx512` on the AVX-512 path for any such q.
 void add_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool avx512);
 void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool avx512);
+// out = (the centered representative of x mod p, in [-p/2, p/2)) mod q, for x < p < 2^62 and
+// q < 2^62: the residue rescaling subtracts so that its division by p rounds to nearest.
+void centered_residue_mod(const u64* x, u64 p, u64* out, std::size_t n, const Modulus& q, bool avx512);
+// out = x mod q for signed x (any 64-bit value), branch-free.
+void reduce_signed_vector(const std::int64_t* x, u64* out, std::size_t n, const Modulus& q, bool avx512);
+// out = (a - b) * w mod q for a, b < q < 2^62 and w_shoup = shoup_precompute(w, q).
+void multiply_difference_by_constant(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n, u64 q,
+                                     bool avx512);
 
 #if CIPHERLM_AVX512_KERNELS
 void multiply_mod_avx512ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
@@ -27,6 +36,10 @@ void tensor_mod_avx512ifma(const u64* a0, const u64* a1, const u64* b0, const u6
 void reduce_mod_avx512ifma(const u64* x, u64* out, std::size_t n, u64 q);
 void add_mod_avx512(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 void sub_mod_avx512(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
+void reduce_signed_avx512(const std::int64_t* x, u64* out, std::size_t n, u64 q);
+void centered_residue_mod_avx512(const u64* x, u64 p, u64* out, std::size_t n, u64 q);
+void multiply_difference_by_constant_avx512(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n,
+                                            u64 q);
 #endif
 
 }  // namespace cipherlm

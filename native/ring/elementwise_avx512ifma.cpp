@@ -1,6 +1,7 @@
 #include "ring/cpu_features.hpp"
 #if CIPHERLM_AVX512_KERNELS
 #include "ring/elementwise.hpp"
+#include "ring/avx512_arith.hpp"
 #include "ring/ifma_arith.hpp"
 
 namespace cipherlm {
@@ -47,6 +48,50 @@ CIPHERLM_IFMA void sub_mod_avx512(const u64* a, const u64* b, u64* out, std::siz
   for (std::size_t c = 0; c < n; c += 8) {
     const __m512i difference = _mm512_sub_epi64(_mm512_loadu_si512(a + c), _mm512_loadu_si512(b + c));
     _mm512_storeu_si512(out + c, _mm512_min_epu64(difference, _mm512_add_epi64(difference, modulus)));
+  }
+}
+
+CIPHERLM_AVX512 void reduce_signed_avx512(const std::int64_t* x, u64* out, std::size_t n, u64 q) {
+  const __m512i modulus = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i zero = _mm512_setzero_si512();
+  // Shoup's product by 1 reduces any 64-bit magnitude (2^63 included) to [0, 2q).
+  const __m512i one = _mm512_set1_epi64(1);
+  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>(shoup_precompute(1, q)));
+  for (std::size_t c = 0; c < n; c += 8) {
+    const __m512i value = _mm512_loadu_si512(x + c);
+    const __mmask8 negative = _mm512_cmplt_epi64_mask(value, zero);
+    const __m512i magnitude = wide::reduce_once(wide::mul_shoup_lazy(_mm512_abs_epi64(value), one, one_shoup, modulus), modulus);
+    // q - 0 for a negative multiple of q is q, which the last reduction takes back to 0.
+    const __m512i signed_residue = _mm512_mask_sub_epi64(magnitude, negative, modulus, magnitude);
+    _mm512_storeu_si512(out + c, wide::reduce_once(signed_residue, modulus));
+  }
+}
+
+CIPHERLM_AVX512 void centered_residue_mod_avx512(const u64* x, u64 p, u64* out, std::size_t n, u64 q) {
+  const __m512i modulus = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i from = _mm512_set1_epi64(static_cast<long long>(p));
+  const __m512i half = _mm512_set1_epi64(static_cast<long long>(p >> 1));
+  const __m512i half_mod_q = _mm512_set1_epi64(static_cast<long long>((p >> 1) % q));
+  // Shoup's product by 1 reduces any 64-bit value to [0, 2q).
+  const __m512i one = _mm512_set1_epi64(1);
+  const __m512i one_shoup = _mm512_set1_epi64(static_cast<long long>(shoup_precompute(1, q)));
+  for (std::size_t c = 0; c < n; c += 8) {
+    const __m512i shifted = wide::reduce_once(_mm512_add_epi64(_mm512_loadu_si512(x + c), half), from);
+    const __m512i residue = wide::reduce_once(wide::mul_shoup_lazy(shifted, one, one_shoup, modulus), modulus);
+    const __m512i difference = _mm512_sub_epi64(residue, half_mod_q);
+    _mm512_storeu_si512(out + c, _mm512_min_epu64(difference, _mm512_add_epi64(difference, modulus)));
+  }
+}
+
+CIPHERLM_AVX512 void multiply_difference_by_constant_avx512(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out,
+                                                            std::size_t n, u64 q) {
+  const __m512i modulus = _mm512_set1_epi64(static_cast<long long>(q));
+  const __m512i factor = _mm512_set1_epi64(static_cast<long long>(w));
+  const __m512i factor_shoup = _mm512_set1_epi64(static_cast<long long>(w_shoup));
+  for (std::size_t c = 0; c < n; c += 8) {
+    const __m512i difference = _mm512_sub_epi64(_mm512_loadu_si512(a + c), _mm512_loadu_si512(b + c));
+    const __m512i reduced = _mm512_min_epu64(difference, _mm512_add_epi64(difference, modulus));
+    _mm512_storeu_si512(out + c, wide::reduce_once(wide::mul_shoup_lazy(reduced, factor, factor_shoup, modulus), modulus));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 
+#include "ring/elementwise.hpp"
 #include "ring/error.hpp"
 #include "rlwe/secure_memory.hpp"
 
@@ -83,7 +84,7 @@ void small_to_ntt(const Context& context, const std::int64_t* coefficients, cons
     const std::size_t prime = prime_indices[k];
     const Modulus& q = context.modulus(prime);
     u64* limb = out + k * n;
-    for (std::size_t i = 0; i < n; ++i) limb[i] = reduce_signed(coefficients[i], q);
+    reduce_signed_vector(coefficients, limb, n, q, context.use_avx512());
     context.ntt(prime).forward(limb, context.simd_path());
   });
 }
