@@ -1,5 +1,6 @@
 #include "ckks/evaluator.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -115,14 +116,25 @@ Ciphertext rotate_with(const Ciphertext& a, u64 galois_element, Switch&& switch_
   const Context& context = *a.context;
   const std::size_t n = context.ring_degree(), words = a.limbs() * n;
   PolyBuffer u0 = context.scratch(words), u1 = context.scratch(words);
-  std::copy(a.poly(0), a.poly(0) + words, u0.data());
   switch_c1(u0.data(), u1.data());
-  const auto permutation = context.automorphism_permutation(galois_element);
+  const auto permutation_handle = context.automorphism_permutation(galois_element);
+  const std::uint32_t* permutation = permutation_handle->data();
   Ciphertext r = like(a, 2);
+  // (sigma(c0 + u0), sigma(u1)): c0 joins the first part inside the permutation's pass.
   context.pool()->parallel_for(2 * a.limbs(), [&](std::size_t job) {
-    const u64* src = (job < a.limbs() ? u0.data() : u1.data()) + (job % a.limbs()) * n;
-    u64* dst = r.poly(job / a.limbs()) + (job % a.limbs()) * n;
-    for (std::size_t c = 0; c < n; ++c) dst[c] = src[(*permutation)[c]];
+    const std::size_t i = job % a.limbs();
+    const u64* src = (job < a.limbs() ? u0.data() : u1.data()) + i * n;
+    u64* dst = r.poly(job / a.limbs()) + i * n;
+    if (job < a.limbs()) {
+      const u64* c0 = a.limb(0, i);
+      const u64 q = context.modulus(i).value;
+      for (std::size_t c = 0; c < n; ++c) {
+        const u64 sum = c0[permutation[c]] + src[permutation[c]];
+        dst[c] = std::min(sum, sum - q);
+      }
+    } else {
+      for (std::size_t c = 0; c < n; ++c) dst[c] = src[permutation[c]];
+    }
   });
   return r;
 }
@@ -227,7 +239,7 @@ Ciphertext relinearize(const Ciphertext& a, const RelinKey& key) {
   Ciphertext r = like(a, 2);
   std::copy(a.poly(0), a.poly(0) + 2 * a.limbs() * a.context->ring_degree(), r.data.begin());
   PolyBuffer second = a.context->scratch(a.limbs() * a.context->ring_degree());
-  key_switch(*a.context, a.poly(2), a.level, key.key, r.poly(0), second.data());
+  key_switch(*a.context, a.poly(2), a.level, key.key, r.poly(0), second.data(), true);
   const Context& context = *a.context;
   const std::size_t n = context.ring_degree();
   context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
@@ -302,7 +314,7 @@ Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKey
   check_size2(a, "rotation");
   const Context& context = *a.context;
   const KeySwitchKey& key = galois_key(keys, galois_element, step_name(context, galois_element));
-  return rotate_with(a, galois_element, [&](u64* u0, u64* u1) { key_switch(context, a.poly(1), a.level, key, u0, u1); });
+  return rotate_with(a, galois_element, [&](u64* u0, u64* u1) { key_switch(context, a.poly(1), a.level, key, u0, u1, false); });
 }
 
 std::vector<long long> non_adjacent_form(long long value) {
@@ -384,7 +396,7 @@ std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vec
       continue;
     }
     const KeySwitchKey& key = *keys.find(element);
-    results.push_back(rotate_with(a, element, [&](u64* u0, u64* u1) { key_switch_decomposed(context, decomposition, key, u0, u1); }));
+    results.push_back(rotate_with(a, element, [&](u64* u0, u64* u1) { key_switch_decomposed(context, decomposition, key, u0, u1, false); }));
   }
   return results;
 }

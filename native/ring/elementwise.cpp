@@ -71,6 +71,14 @@ void reduce_signed_vector(const std::int64_t* x, u64* out, std::size_t n, const 
   for (std::size_t c = 0; c < n; ++c) out[c] = reduce_signed(x[c], q);
 }
 
+void subtract_table_entries(u64* x, const u64* index, const u64* table, std::size_t table_size, std::size_t n, u64 q,
+                            [[maybe_unused]] bool avx512) {
+#if CIPHERLM_AVX512_KERNELS
+  if (avx512 && table_size <= 8) return subtract_table_entries_avx512(x, index, table, table_size, n, q);
+#endif
+  for (std::size_t c = 0; c < n; ++c) x[c] = sub_mod(x[c], table[index[c]], q);
+}
+
 void multiply_difference_by_constant(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n, u64 q,
                                      [[maybe_unused]] bool avx512) {
 #if CIPHERLM_AVX512_KERNELS

@@ -25,6 +25,10 @@ void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, 
 void centered_residue_mod(const u64* x, u64 p, u64* out, std::size_t n, const Modulus& q, bool avx512);
 // out = x mod q for signed x (any 64-bit value), branch-free.
 void reduce_signed_vector(const std::int64_t* x, u64* out, std::size_t n, const Modulus& q, bool avx512);
+// x[c] = x[c] - table[index[c]] mod q, for x and table reduced and every index below table_size;
+// AVX-512 lanes for tables of at most 8 entries.
+void subtract_table_entries(u64* x, const u64* index, const u64* table, std::size_t table_size, std::size_t n, u64 q,
+                            bool avx512);
 // out = (a - b) * w mod q for a, b < q < 2^62 and w_shoup = shoup_precompute(w, q).
 void multiply_difference_by_constant(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n, u64 q,
                                      bool avx512);
@@ -37,6 +41,8 @@ void reduce_mod_avx512ifma(const u64* x, u64* out, std::size_t n, u64 q);
 void add_mod_avx512(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 void sub_mod_avx512(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 void reduce_signed_avx512(const std::int64_t* x, u64* out, std::size_t n, u64 q);
+void subtract_table_entries_avx512(u64* x, const u64* index, const u64* table, std::size_t table_size, std::size_t n,
+                                   u64 q);
 void centered_residue_mod_avx512(const u64* x, u64 p, u64* out, std::size_t n, u64 q);
 void multiply_difference_by_constant_avx512(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n,
                                             u64 q);

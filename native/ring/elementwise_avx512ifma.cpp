@@ -1,5 +1,7 @@
 #include "ring/cpu_features.hpp"
 #if CIPHERLM_AVX512_KERNELS
+#include <algorithm>
+
 #include "ring/elementwise.hpp"
 #include "ring/avx512_arith.hpp"
 #include "ring/ifma_arith.hpp"
@@ -64,6 +66,19 @@ CIPHERLM_AVX512 void reduce_signed_avx512(const std::int64_t* x, u64* out, std::
     // q - 0 for a negative multiple of q is q, which the last reduction takes back to 0.
     const __m512i signed_residue = _mm512_mask_sub_epi64(magnitude, negative, modulus, magnitude);
     _mm512_storeu_si512(out + c, wide::reduce_once(signed_residue, modulus));
+  }
+}
+
+CIPHERLM_AVX512 void subtract_table_entries_avx512(u64* x, const u64* index, const u64* table, std::size_t table_size,
+                                                   std::size_t n, u64 q) {
+  u64 padded[8] = {};
+  std::copy(table, table + table_size, padded);
+  const __m512i entries = _mm512_loadu_si512(padded);
+  const __m512i modulus = _mm512_set1_epi64(static_cast<long long>(q));
+  for (std::size_t c = 0; c < n; c += 8) {
+    const __m512i entry = _mm512_permutexvar_epi64(_mm512_loadu_si512(index + c), entries);
+    const __m512i difference = _mm512_sub_epi64(_mm512_loadu_si512(x + c), entry);
+    _mm512_storeu_si512(x + c, _mm512_min_epu64(difference, _mm512_add_epi64(difference, modulus)));
   }
 }
 

@@ -1,5 +1,6 @@
 #include "rlwe/keyswitch.hpp"
 
+#include "ring/elementwise.hpp"
 #include "ring/error.hpp"
 #include "ring/multiply_accumulate.hpp"
 
@@ -94,14 +95,16 @@ void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u
     // (P - 1)/2 + u P mod q_i for each possible overflow u < #special primes.
     u64 excess[64];
     for (std::size_t u = 0; u < special; ++u) excess[u] = add_mod(half, mul_mod(u, context.special_product_mod(i), modulus), q);
-    for (std::size_t c = 0; c < n; ++c) converted[c] = sub_mod(converted[c], excess[overflow.data()[c]], q);
+    subtract_table_entries(converted, overflow.data(), excess, special, n, q, context.use_avx512());
     context.ntt(i).forward(converted, context.simd_path());
     const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
     const u64* acc = extended.data() + i * n;
     u64* dst = out + i * n;
-    for (std::size_t c = 0; c < n; ++c) {
-      const u64 r = mul_shoup(sub_mod(acc[c], converted[c], q), w, ws, q);
-      dst[c] = add_to ? add_mod(dst[c], r, q) : r;
+    if (add_to) {
+      multiply_difference_by_constant(acc, converted, w, ws, converted, n, q, context.use_avx512());
+      add_mod_vector(dst, converted, dst, n, q, context.use_avx512());
+    } else {
+      multiply_difference_by_constant(acc, converted, w, ws, dst, n, q, context.use_avx512());
     }
   });
 }
@@ -153,7 +156,8 @@ Decomposition decompose(const Context& context, const u64* poly, std::size_t lev
   return result;
 }
 
-void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1) {
+void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1,
+                bool add_to_first) {
   check_key(context, key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
   const std::size_t digits = context.digits_at_level(level);
@@ -168,12 +172,12 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
                        },
                        ext0.data() + t * n, ext1.data() + t * n);
   });
-  mod_down(context, ext0, level, out0, true);
+  mod_down(context, ext0, level, out0, add_to_first);
   mod_down(context, ext1, level, out1, false);
 }
 
 void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
-                           u64* out0, u64* out1) {
+                           u64* out0, u64* out1, bool add_to_first) {
   const std::size_t level = decomposition.level;
   check_key(context, key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
@@ -183,7 +187,7 @@ void key_switch_decomposed(const Context& context, const Decomposition& decompos
                        [&](std::size_t d, u64*) { return decomposition.limb(context, d, t); },
                        ext0.data() + t * n, ext1.data() + t * n);
   });
-  mod_down(context, ext0, level, out0, true);
+  mod_down(context, ext0, level, out0, add_to_first);
   mod_down(context, ext1, level, out1, false);
 }
 

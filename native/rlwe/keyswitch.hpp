@@ -22,12 +22,14 @@ struct Decomposition {
 
 Decomposition decompose(const Context& context, const u64* poly, std::size_t level);
 
-// out0 += first part, out1 = second part of switching `poly` (NTT form, level + 1 limbs) with `key`.
-void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1);
+// out0 += first part (out0 = first part when add_to_first is false), out1 = second part of switching
+// `poly` (NTT form, level + 1 limbs) with `key`.
+void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1,
+                bool add_to_first);
 
 // The same on a decomposition (hoisting: one decomposition serves many keys).
 void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
-                           u64* out0, u64* out1);
+                           u64* out0, u64* out1, bool add_to_first);
 
 // Key switching of a level-0 polynomial with a key over q_0 and the first special prime only (one
 // digit): out0 += first part, out1 = second part. Used to move a level-0 ciphertext to the ephemeral
