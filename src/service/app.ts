@@ -6,7 +6,6 @@
  */
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { KeyMismatchError } from '../api/errors';
 import { BlobStore } from './blobs';
 import { createInferenceServer, databaseFile, loadBaseModel, readConfig, writeConfig, type ServiceConfig } from './config';
 import { conflict, describeError, notFound, payloadTooLarge, ServiceError, tooManyJobs, unauthorized } from './errors';
@@ -284,10 +283,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       let meta: Record<string, unknown>;
       try {
         if (sha256 !== upload.sha256) throw new ServiceError(400, 'ERR_CHECKSUM_MISMATCH', `upload ${uploadId}'s bytes do not hash to the declared SHA-256; send them again in a new upload`);
-        meta = validator.validate(upload.kind, bytes);
-        const bound = contextKeyId(tenant, upload.contextId);
-        if (bound !== null && meta.keyId !== bound)
-          throw new KeyMismatchError(`this ${upload.kind} was made under another secret key (key id ${String(meta.keyId)}) than this context's (${bound})`, 'ERR_KEY_MISMATCH');
+        meta = validator.validate(upload.kind, bytes, contextKeyId(tenant, upload.contextId));
         if (meta.part === 'relin' && contextState(tenant, upload.contextId).relinKey) throw conflict('ERR_DUPLICATE_KEY', 'this context already has its relinearization key');
         const held = new Set(store.objectsOf(tenant.id, upload.contextId, 'key').flatMap((k) => (k.meta.elements as number[] | undefined) ?? []));
         const repeated = ((meta.elements as number[] | undefined) ?? []).filter((e) => held.has(e));

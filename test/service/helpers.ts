@@ -17,8 +17,8 @@ export const OPT_IN = { allowInsecureParametersForTestsOnly: true } as const;
 /**
  * The service's process-level tests with encrypted jobs (e2e.test.ts, redis.test.ts,
  * finetune.test.ts: key registration and jobs of minutes each, about 15 minutes together on 2
- * shared cores) run with CIPHERLM_SERVICE_SUITE=full; `npm test` leaves them out, with a warning,
- * to keep .ci/run within its 30 minutes.
+ * shared cores; memory-scan.test.ts, 1 to 2 minutes) run with CIPHERLM_SERVICE_SUITE=full;
+ * `npm test` leaves them out, with a warning, to keep .ci/run within its 30 minutes.
  */
 export const FULL_SERVICE_SUITE = process.env.CIPHERLM_SERVICE_SUITE === 'full';
 export function leftOutOfQuickSuite(file: string): boolean {

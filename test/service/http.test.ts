@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CkksContext, CkksEncoder, Encryptor, KeyGenerator } from '../../src';
 import { PrivateInferenceClient } from '../../src/private/client';
 import { PIPELINE_PRESETS } from '../../src/private/presets';
-import { encodeMessage } from '../../src/private/protocol';
+import { decodeMessage, encodeMessage } from '../../src/private/protocol';
 import { startService, type Service } from '../../src/service/app';
 import { BlobStore } from '../../src/service/blobs';
 import { CipherlmClient } from '../../src/service/client';
@@ -204,6 +204,15 @@ describe('bad input', () => {
     await uploadRefused('request', encodeMessage('request', { keyId: client.keyId, groups: 1 }, [{ name: 'group0.embeddings', bytes: foreign.save() }, { name: 'group0.keyMask', bytes: foreign.save() }]), 400, 'ERR_PARAMETER_MISMATCH');
     const secret = new KeyGenerator(client.context).secretKey.save();
     await uploadRefused('key', encodeMessage('key', { keyId: client.keyId, part: 'galois' }, [{ name: 'key', bytes: secret }]), 400, 'ERR_DESERIALIZATION');
+    // the key id is checked before anything is loaded: missing or malformed, it is refused with the same code whether or not the entries would load
+    const junk = new Uint8Array(64);
+    const junkRequest = [{ name: 'group0.embeddings', bytes: junk }, { name: 'group0.keyMask', bytes: junk }];
+    for (const entries of [decodeMessage(request, 'request').entries, junkRequest]) {
+      await uploadRefused('request', encodeMessage('request', { groups: 1 }, entries), 400, 'ERR_INVALID_ARGUMENT');
+      await uploadRefused('request', encodeMessage('request', { keyId: 'not-a-key-id', groups: 1 }, entries), 400, 'ERR_INVALID_ARGUMENT');
+    }
+    await uploadRefused('key', encodeMessage('key', { part: 'relin' }, [{ name: 'key', bytes: junk }]), 400, 'ERR_INVALID_ARGUMENT');
+    await uploadRefused('request', encodeMessage('request', { keyId: 'f'.repeat(32), groups: 1 }, junkRequest), 400, 'ERR_KEY_MISMATCH');
     const mislabelled = (await (await json(uploads, JSON.stringify({ kind: 'request', bytes: request.length, sha256: 'd'.repeat(64) }))).json()) as { id: string };
     for (let offset = 0; offset < request.length; offset += LIMITS.maxChunkBytes)
       await call('PUT', `/v1/uploads/${mislabelled.id}?offset=${offset}`, { token: alice.token, type: 'application/octet-stream', body: request.subarray(offset, offset + LIMITS.maxChunkBytes) });
