@@ -174,7 +174,8 @@ describe('rotations', () => {
   it('hoisted rotations equal single rotations', () => {
     const x = randomVector(slots);
     const a = kit.encrypt(x);
-    const steps = [1, -1, 7, 100];
+    // more steps than one group of keys applied together (4), and step 0 among them
+    const steps = [1, -1, 7, 0, 100, 2, 3, -5, 2047];
     const hoisted = kit.evaluator.rotateHoisted(a, steps, kit.galoisKeys);
     expect(hoisted).toHaveLength(steps.length);
     steps.forEach((step, k) => {

@@ -135,7 +135,10 @@ Ciphertext Bootstrapper::mod_raise(const Ciphertext& input, const GaloisKeys& ke
   if (!encapsulate) return raised;
   // Back to the main secret over the whole chain: (c0 + KS_0(c1), KS_1(c1)).
   Ciphertext result = raised;
-  key_switch(context, raised.poly(1), top, *keys.from_sparse, result.poly(0), result.poly(1), true);
+  KeySwitchOutput output;
+  output.first_addend = output.first = result.poly(0);
+  output.second = result.poly(1);
+  key_switch(context, raised.poly(1), top, *keys.from_sparse, output);
   return result;
 }
 

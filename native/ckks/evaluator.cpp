@@ -108,35 +108,16 @@ std::string step_name(const Context& context, u64 element) {
   return "this rotation step";
 }
 
-// Rotation with a key in rotation form (rotation_keys.hpp): sigma_g of (c0 + u0, u1), where
-// (u0, u1) switches c1 itself. `switch_c1(u0, u1)` adds the first part to u0 (which holds c0) and
-// writes the second to u1.
-template <typename Switch>
-Ciphertext rotate_with(const Ciphertext& a, u64 galois_element, Switch&& switch_c1) {
-  const Context& context = *a.context;
-  const std::size_t n = context.ring_degree(), words = a.limbs() * n;
-  PolyBuffer u0 = context.scratch(words), u1 = context.scratch(words);
-  switch_c1(u0.data(), u1.data());
-  const auto permutation_handle = context.automorphism_permutation(galois_element);
-  const std::uint32_t* permutation = permutation_handle->data();
-  Ciphertext r = like(a, 2);
-  // (sigma(c0 + u0), sigma(u1)): c0 joins the first part inside the permutation's pass.
-  context.pool()->parallel_for(2 * a.limbs(), [&](std::size_t job) {
-    const std::size_t i = job % a.limbs();
-    const u64* src = (job < a.limbs() ? u0.data() : u1.data()) + i * n;
-    u64* dst = r.poly(job / a.limbs()) + i * n;
-    if (job < a.limbs()) {
-      const u64* c0 = a.limb(0, i);
-      const u64 q = context.modulus(i).value;
-      for (std::size_t c = 0; c < n; ++c) {
-        const u64 sum = c0[permutation[c]] + src[permutation[c]];
-        dst[c] = std::min(sum, sum - q);
-      }
-    } else {
-      for (std::size_t c = 0; c < n; ++c) dst[c] = src[permutation[c]];
-    }
-  });
-  return r;
+// Where a rotation with a key in rotation form (rotation_keys.hpp) writes: sigma_g of (c0 + u0, u1),
+// where (u0, u1) switches c1 itself. `permutation` must outlive the switch.
+KeySwitchOutput rotation_output(const Ciphertext& a, Ciphertext& result,
+                                const std::shared_ptr<const std::vector<std::uint32_t>>& permutation) {
+  KeySwitchOutput output;
+  output.first = result.poly(0);
+  output.second = result.poly(1);
+  output.first_addend = a.poly(0);
+  output.permutation = permutation->data();
+  return output;
 }
 
 }  // namespace
@@ -238,13 +219,11 @@ Ciphertext relinearize(const Ciphertext& a, const RelinKey& key) {
   require(a.size == 3, ErrorCode::InvalidArgument, "relinearize supports ciphertexts of size 3");
   Ciphertext r = like(a, 2);
   std::copy(a.poly(0), a.poly(0) + 2 * a.limbs() * a.context->ring_degree(), r.data.begin());
-  PolyBuffer second = a.context->scratch(a.limbs() * a.context->ring_degree());
-  key_switch(*a.context, a.poly(2), a.level, key.key, r.poly(0), second.data(), true);
-  const Context& context = *a.context;
-  const std::size_t n = context.ring_degree();
-  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
-    add_mod_vector(r.limb(1, i), second.data() + i * n, r.limb(1, i), n, context.modulus(i).value, context.use_avx512());
-  });
+  // (c0, c1) + the switch of c2, added in the switch's last pass.
+  KeySwitchOutput output;
+  output.first_addend = output.first = r.poly(0);
+  output.second_addend = output.second = r.poly(1);
+  key_switch(*a.context, a.poly(2), a.level, key.key, output);
   return r;
 }
 
@@ -314,7 +293,10 @@ Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKey
   check_size2(a, "rotation");
   const Context& context = *a.context;
   const KeySwitchKey& key = galois_key(keys, galois_element, step_name(context, galois_element));
-  return rotate_with(a, galois_element, [&](u64* u0, u64* u1) { key_switch(context, a.poly(1), a.level, key, u0, u1, false); });
+  Ciphertext r = like(a, 2);
+  const auto permutation = context.automorphism_permutation(galois_element);
+  key_switch(context, a.poly(1), a.level, key, rotation_output(a, r, permutation));
+  return r;
 }
 
 std::vector<long long> non_adjacent_form(long long value) {
@@ -386,17 +368,32 @@ std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vec
     if (element != 1) galois_key(keys, element, step_name(context, element));
   }
   const Decomposition decomposition = decompose(context, a.poly(1), a.level);
-  std::vector<Ciphertext> results;
-  results.reserve(galois_elements.size());
-  for (u64 element : galois_elements) {
-    if (element == 1) {
-      Ciphertext copy = a;
-      copy.seeded = false;
-      results.push_back(std::move(copy));
-      continue;
+  std::vector<Ciphertext> results(galois_elements.size());
+  // Keys are applied a group at a time: each limb of the decomposition is read once per group, from
+  // cache, so that the inner products stream only the keys. The group bounds the memory held.
+  constexpr std::size_t kGroup = 4;
+  std::vector<std::size_t> pending;
+  for (std::size_t e = 0; e < galois_elements.size(); ++e) {
+    if (galois_elements[e] == 1) {
+      results[e] = a;
+      results[e].seeded = false;
+    } else {
+      pending.push_back(e);
     }
-    const KeySwitchKey& key = *keys.find(element);
-    results.push_back(rotate_with(a, element, [&](u64* u0, u64* u1) { key_switch_decomposed(context, decomposition, key, u0, u1, false); }));
+  }
+  for (std::size_t start = 0; start < pending.size(); start += kGroup) {
+    const std::size_t count = std::min(kGroup, pending.size() - start);
+    std::vector<const KeySwitchKey*> group_keys(count);
+    std::vector<std::shared_ptr<const std::vector<std::uint32_t>>> permutations(count);
+    std::vector<KeySwitchOutput> outputs(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t e = pending[start + k];
+      group_keys[k] = keys.find(galois_elements[e]);
+      permutations[k] = context.automorphism_permutation(galois_elements[e]);
+      results[e] = like(a, 2);
+      outputs[k] = rotation_output(a, results[e], permutations[k]);
+    }
+    key_switch_decomposed(context, decomposition, group_keys, outputs);
   }
   return results;
 }

@@ -1,5 +1,7 @@
 #include "rlwe/keyswitch.hpp"
 
+#include <algorithm>
+
 #include "ring/elementwise.hpp"
 #include "ring/error.hpp"
 #include "ring/multiply_accumulate.hpp"
@@ -57,8 +59,10 @@ void digit_limb(const Context& context, const u64* poly, const PolyBuffer& scale
 }
 
 // (acc - [acc]_P converted) * P^-1 for one of the two output polynomials, extended limbs in, level
-// limbs out; add_to selects out += result instead of out = result.
-void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u64* out, bool add_to) {
+// limbs out: out = addend + result (addend optional, and may be out), permuted limb by limb when a
+// permutation is given.
+void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u64* out, const u64* addend,
+              const std::uint32_t* permutation) {
   const std::size_t n = context.ring_degree(), special = context.special_prime_count();
   const BaseConverter& converter = context.mod_down_converter();
   u64* special_limbs = extended.data() + (level + 1) * n;
@@ -100,9 +104,21 @@ void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u
     const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
     const u64* acc = extended.data() + i * n;
     u64* dst = out + i * n;
-    if (add_to) {
+    const u64* add = addend != nullptr ? addend + i * n : nullptr;
+    if (permutation != nullptr) {
+      // The limb is still in cache: permuting here saves a pass over the whole output.
       multiply_difference_by_constant(acc, converted, w, ws, converted, n, q, context.use_avx512());
-      add_mod_vector(dst, converted, dst, n, q, context.use_avx512());
+      if (add != nullptr) {
+        for (std::size_t c = 0; c < n; ++c) {
+          const u64 sum = add[permutation[c]] + converted[permutation[c]];
+          dst[c] = std::min(sum, sum - q);
+        }
+      } else {
+        for (std::size_t c = 0; c < n; ++c) dst[c] = converted[permutation[c]];
+      }
+    } else if (add != nullptr) {
+      multiply_difference_by_constant(acc, converted, w, ws, converted, n, q, context.use_avx512());
+      add_mod_vector(add, converted, dst, n, q, context.use_avx512());
     } else {
       multiply_difference_by_constant(acc, converted, w, ws, dst, n, q, context.use_avx512());
     }
@@ -156,8 +172,8 @@ Decomposition decompose(const Context& context, const u64* poly, std::size_t lev
   return result;
 }
 
-void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1,
-                bool add_to_first) {
+void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key,
+                const KeySwitchOutput& output) {
   check_key(context, key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
   const std::size_t digits = context.digits_at_level(level);
@@ -172,23 +188,28 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
                        },
                        ext0.data() + t * n, ext1.data() + t * n);
   });
-  mod_down(context, ext0, level, out0, add_to_first);
-  mod_down(context, ext1, level, out1, false);
+  mod_down(context, ext0, level, output.first, output.first_addend, output.permutation);
+  mod_down(context, ext1, level, output.second, output.second_addend, output.permutation);
 }
 
-void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
-                           u64* out0, u64* out1, bool add_to_first) {
+void key_switch_decomposed(const Context& context, const Decomposition& decomposition,
+                           const std::vector<const KeySwitchKey*>& keys, const std::vector<KeySwitchOutput>& outputs) {
   const std::size_t level = decomposition.level;
-  check_key(context, key, level);
-  const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
-  PolyBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
+  for (const KeySwitchKey* key : keys) check_key(context, *key, level);
+  const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level), count = keys.size();
+  std::vector<PolyBuffer> extended;
+  for (std::size_t k = 0; k < 2 * count; ++k) extended.push_back(context.scratch(ext * n));
   context.pool()->parallel_for(ext, [&](std::size_t t) {
-    inner_product_limb(context, key, level, t, decomposition.digits,
-                       [&](std::size_t d, u64*) { return decomposition.limb(context, d, t); },
-                       ext0.data() + t * n, ext1.data() + t * n);
+    for (std::size_t k = 0; k < count; ++k) {
+      inner_product_limb(context, *keys[k], level, t, decomposition.digits,
+                         [&](std::size_t d, u64*) { return decomposition.limb(context, d, t); },
+                         extended[2 * k].data() + t * n, extended[2 * k + 1].data() + t * n);
+    }
   });
-  mod_down(context, ext0, level, out0, add_to_first);
-  mod_down(context, ext1, level, out1, false);
+  for (std::size_t k = 0; k < count; ++k) {
+    mod_down(context, extended[2 * k], level, outputs[k].first, outputs[k].first_addend, outputs[k].permutation);
+    mod_down(context, extended[2 * k + 1], level, outputs[k].second, outputs[k].second_addend, outputs[k].permutation);
+  }
 }
 
 void key_switch_level0(const Context& context, const u64* poly, const KeySwitchKey& key, u64* out0, u64* out1) {

@@ -22,14 +22,28 @@ struct Decomposition {
 
 Decomposition decompose(const Context& context, const u64* poly, std::size_t level);
 
-// out0 += first part (out0 = first part when add_to_first is false), out1 = second part of switching
-// `poly` (NTT form, level + 1 limbs) with `key`.
-void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key, u64* out0, u64* out1,
-                bool add_to_first);
+// Where the two parts of a key switch go (each level + 1 limbs, NTT form): first = first addend +
+// first part, second = second addend + second part (no addend: the part alone; an addend may be its
+// output itself). With a permutation, both are permuted limb by limb on the way out, addends included: a rotation with a
+// key in rotation form (rotation_keys.hpp) switches c1 and writes sigma(c0 + u0), sigma(u1) in the
+// same pass.
+struct KeySwitchOutput {
+  u64* first = nullptr;
+  u64* second = nullptr;
+  const u64* first_addend = nullptr;
+  const u64* second_addend = nullptr;
+  const std::uint32_t* permutation = nullptr;
+};
 
-// The same on a decomposition (hoisting: one decomposition serves many keys).
-void key_switch_decomposed(const Context& context, const Decomposition& decomposition, const KeySwitchKey& key,
-                           u64* out0, u64* out1, bool add_to_first);
+// Switches `poly` (NTT form, level + 1 limbs) with `key`.
+void key_switch(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key,
+                const KeySwitchOutput& output);
+
+// The same on a decomposition with several keys (hoisting: one decomposition serves many keys), key
+// k writing to outputs[k]. The keys are applied together, limb by limb, so that each limb of the
+// decomposition is read once, from cache, for all of them.
+void key_switch_decomposed(const Context& context, const Decomposition& decomposition,
+                           const std::vector<const KeySwitchKey*>& keys, const std::vector<KeySwitchOutput>& outputs);
 
 // Key switching of a level-0 polynomial with a key over q_0 and the first special prime only (one
 // digit): out0 += first part, out1 = second part. Used to move a level-0 ciphertext to the ephemeral
