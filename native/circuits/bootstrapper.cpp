@@ -101,7 +101,7 @@ Ciphertext Bootstrapper::mod_raise(const Ciphertext& input, const GaloisKeys& ke
   // With encapsulation, (c0, c1) under s becomes (c0 + ks_0(c1), ks_1(c1)) under the sparse s'.
   Ciphertext low = input;
   if (encapsulate) {
-    PolyBuffer second = context.scratch(n);
+    PolyBuffer second = context.allocate(n);
     key_switch_level0(context, input.limb(1, 0), *keys.to_sparse, low.limb(0, 0), second.data());
     std::copy(second.data(), second.data() + n, low.limb(1, 0));
   }

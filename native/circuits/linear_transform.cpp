@@ -142,19 +142,17 @@ Ciphertext LinearTransform::inner_sum(const EncodedDiagonals& diagonals, long lo
   context.pool()->parallel_for(limbs, [&](std::size_t i) {
     const Modulus& q = context.modulus(i);
     const bool ifma = context.use_ifma(i);
-    PolyBuffer residues = context.scratch(n), product = context.scratch(n);
+    PolyBuffer residues = context.allocate(n), product = context.allocate(n);
     for (const auto& [diagonal, baby] : terms) {
       const u64* d = diagonal->plaintext.data.empty() ? nullptr : diagonal->plaintext.limb(i);
       if (d == nullptr) {
-        const std::int64_t* c = diagonal->coefficients.data();
-        for (std::size_t k = 0; k < n; ++k) residues.data()[k] = reduce_signed(c[k], q);
+        reduce_signed_vector(diagonal->coefficients.data(), residues.data(), n, q, context.use_avx512());
         context.ntt(i).forward(residues.data(), context.simd_path());
         d = residues.data();
       }
       for (std::size_t p = 0; p < 2; ++p) {
         multiply_mod(baby->limb(p, i), d, product.data(), n, q, ifma);
-        u64* dst = sum.limb(p, i);
-        for (std::size_t k = 0; k < n; ++k) dst[k] = add_mod(dst[k], product.data()[k], q.value);
+        add_mod_vector(sum.limb(p, i), product.data(), sum.limb(p, i), n, q.value, context.use_avx512());
       }
     }
   });

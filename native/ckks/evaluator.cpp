@@ -218,11 +218,12 @@ Ciphertext relinearize(const Ciphertext& a, const RelinKey& key) {
   if (a.size == 2) return a;
   require(a.size == 3, ErrorCode::InvalidArgument, "relinearize supports ciphertexts of size 3");
   Ciphertext r = like(a, 2);
-  std::copy(a.poly(0), a.poly(0) + 2 * a.limbs() * a.context->ring_degree(), r.data.begin());
   // (c0, c1) + the switch of c2, added in the switch's last pass.
   KeySwitchOutput output;
-  output.first_addend = output.first = r.poly(0);
-  output.second_addend = output.second = r.poly(1);
+  output.first = r.poly(0);
+  output.second = r.poly(1);
+  output.first_addend = a.poly(0);
+  output.second_addend = a.poly(1);
   key_switch(*a.context, a.poly(2), a.level, key.key, output);
   return r;
 }
@@ -243,7 +244,7 @@ Ciphertext rescale(const Ciphertext& a) {
   r.data = r.context->allocate(r.size * r.limbs() * n);
   const u64 last = context.modulus(level).value;
   // The last limb in coefficient form; its centered residue is subtracted so that the division rounds.
-  PolyBuffer last_coefficients = context.scratch(a.size * n);
+  PolyBuffer last_coefficients = context.allocate(a.size * n);
   context.pool()->parallel_for(a.size, [&](std::size_t p) {
     u64* t = last_coefficients.data() + p * n;
     std::copy(a.limb(p, level), a.limb(p, level) + n, t);
@@ -251,7 +252,7 @@ Ciphertext rescale(const Ciphertext& a) {
   });
   for_each_limb(context, a.size, level, [&](std::size_t p, std::size_t i) {
     const Modulus& q = context.modulus(i);
-    PolyBuffer t = context.scratch(n);
+    PolyBuffer t = context.allocate(n);
     centered_residue_mod(last_coefficients.data() + p * n, last, t.data(), n, q, context.use_avx512());
     context.ntt(i).forward(t.data(), context.simd_path());
     multiply_difference_by_constant(a.limb(p, i), t.data(), context.inverse_last_prime(level, i),

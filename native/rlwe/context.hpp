@@ -84,7 +84,6 @@ class Context {
   // storage of every ciphertext, plaintext and temporary buffer of this context.
   PolyBuffer allocate(std::size_t words) const { return PolyBuffer(&memory_pool_, words); }
   PolyBuffer allocate_zeroed(std::size_t words) const;
-  PolyBuffer scratch(std::size_t words) const { return allocate(words); }
   MemoryPool& memory_pool() const { return memory_pool_; }
 
  private:

@@ -25,7 +25,7 @@ std::size_t prime_of(const Context& context, std::size_t level, std::size_t t) {
 // Inverse NTT of every limb, scaled by its digit's punctured inverse: the input of every conversion.
 PolyBuffer scaled_coefficients(const Context& context, const u64* poly, std::size_t level) {
   const std::size_t n = context.ring_degree();
-  PolyBuffer scaled = context.scratch((level + 1) * n);
+  PolyBuffer scaled = context.allocate((level + 1) * n);
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
     u64* out = scaled.data() + i * n;
     std::copy(poly + i * n, poly + (i + 1) * n, out);
@@ -81,7 +81,7 @@ void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u
   for (std::size_t j = 0; j < special; ++j) rows[j] = special_limbs + j * n;
   // The fast conversion yields x + u P with 0 <= u < #special primes; u = floor(sum_j y_j / p_j) is
   // found in float64 and taken off, since a biased u would act like the floor above.
-  PolyBuffer overflow = context.scratch(n);
+  PolyBuffer overflow = context.allocate(n);
   std::vector<double> inverse_primes(special);
   for (std::size_t j = 0; j < special; ++j) inverse_primes[j] = 1.0 / static_cast<double>(context.modulus(context.special_limb(j)).value);
   for (std::size_t c = 0; c < n; ++c) {
@@ -90,7 +90,7 @@ void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u
     overflow.data()[c] = std::min<u64>(static_cast<u64>(sum), special - 1);  // sum < #special; guard the rounding
   }
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
-    PolyBuffer buffer = context.scratch(n);
+    PolyBuffer buffer = context.allocate(n);
     u64* converted = buffer.data();
     converter.convert_to_target_limb(i, rows, converted, n, context.simd_path());
     const Modulus& modulus = context.modulus(i);
@@ -144,7 +144,7 @@ void inner_product_limb(const Context& context, const KeySwitchKey& key, std::si
   const std::size_t n = context.ring_degree();
   const std::size_t prime = prime_of(context, level, t);
   const bool ifma = context.use_ifma(prime);
-  PolyBuffer buffer = context.scratch(digits * n);
+  PolyBuffer buffer = context.allocate(digits * n);
   const u64* values[64] = {};
   const u64* key_b[64] = {};
   const u64* key_a[64] = {};
@@ -178,7 +178,7 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level);
   const std::size_t digits = context.digits_at_level(level);
   const PolyBuffer scaled = scaled_coefficients(context, poly, level);
-  PolyBuffer ext0 = context.scratch(ext * n), ext1 = context.scratch(ext * n);
+  PolyBuffer ext0 = context.allocate(ext * n), ext1 = context.allocate(ext * n);
   // Stream over target limbs: each digit's raised limb is made, used and dropped.
   context.pool()->parallel_for(ext, [&](std::size_t t) {
     inner_product_limb(context, key, level, t, digits,
@@ -198,7 +198,7 @@ void key_switch_decomposed(const Context& context, const Decomposition& decompos
   for (const KeySwitchKey* key : keys) check_key(context, *key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level), count = keys.size();
   std::vector<PolyBuffer> extended;
-  for (std::size_t k = 0; k < 2 * count; ++k) extended.push_back(context.scratch(ext * n));
+  for (std::size_t k = 0; k < 2 * count; ++k) extended.push_back(context.allocate(ext * n));
   context.pool()->parallel_for(ext, [&](std::size_t t) {
     for (std::size_t k = 0; k < count; ++k) {
       inner_product_limb(context, *keys[k], level, t, decomposition.digits,
@@ -221,7 +221,7 @@ void key_switch_level0(const Context& context, const u64* poly, const KeySwitchK
   const Modulus& p = context.modulus(special);
   const u64 q_half = q.value / 2, p_half = p.value / 2, q_mod_p = p.reduce(q.value);
   // One digit (all of q_0): the raise to p is exact, from the centred representative.
-  PolyBuffer raised = context.scratch(n);
+  PolyBuffer raised = context.allocate(n);
   std::copy(poly, poly + n, raised.data());
   context.ntt(0).inverse(raised.data(), context.simd_path());
   for (std::size_t c = 0; c < n; ++c) {
@@ -231,7 +231,7 @@ void key_switch_level0(const Context& context, const u64* poly, const KeySwitchK
   context.ntt(special).forward(raised.data(), context.simd_path());
   const u64 p_inverse = inv_mod(q.reduce(p.value), q), p_inverse_shoup = shoup_precompute(p_inverse, q.value);
   const u64 p_mod_q = q.reduce(p.value);
-  PolyBuffer on_p = context.scratch(n), on_q = context.scratch(n);
+  PolyBuffer on_p = context.allocate(n), on_q = context.allocate(n);
   for (std::size_t which = 0; which < 2; ++which) {
     u64* out = which == 0 ? out0 : out1;
     for (std::size_t c = 0; c < n; ++c) {

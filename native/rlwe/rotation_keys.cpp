@@ -19,7 +19,7 @@ void to_rotation_form(KeySwitchKey& key, u64 galois_element) {
   const auto inverse = context.automorphism_permutation(inverse_galois_element(context, galois_element));
   context.pool()->parallel_for(polys, [&](std::size_t k) {
     u64* limb = key.data.data() + k * n;
-    PolyBuffer original = context.scratch(n);
+    PolyBuffer original = context.allocate(n);
     std::copy(limb, limb + n, original.data());
     for (std::size_t c = 0; c < n; ++c) limb[c] = original[(*inverse)[c]];
   });

@@ -32,7 +32,7 @@ template <typename Emit>
 void for_each_standard_limb(const KeySwitchKey& key, bool b_only, Emit&& emit) {
   const std::size_t n = key.context->ring_degree(), limbs = key.limbs();
   const auto permutation = standard_form_permutation(key);
-  PolyBuffer limb = key.context->scratch(n);
+  PolyBuffer limb = key.context->allocate(n);
   for (std::size_t d = 0; d < key.digits; ++d) {
     for (std::size_t which = 0; which < (b_only ? 1u : 2u); ++which) {
       const u64* part = key.data.data() + (d * 2 + which) * limbs * n;
