@@ -51,6 +51,30 @@ describe('additive operations', () => {
     expect(precisionBits(kit.decrypt(ev.negate(a)), x.map((v) => -v))).toBeGreaterThanOrEqual(FRESH_BITS);
   });
 
+  it('addInPlace and subInPlace update their first operand exactly as add and sub would', () => {
+    const x = randomVector(slots), y = randomVector(slots);
+    const a = kit.encrypt(x), b = kit.encrypt(y);
+    const ev = kit.evaluator;
+    const sum = Buffer.from(ev.add(a, b).save()), difference = Buffer.from(ev.sub(ev.add(a, b), b).save());
+    expect(ev.addInPlace(a, b)).toBe(a);
+    expect(Buffer.from(a.save()).equals(sum)).toBe(true);
+    ev.subInPlace(a, b);
+    expect(Buffer.from(a.save()).equals(difference)).toBe(true);
+    expect(precisionBits(kit.decrypt(a), x)).toBeGreaterThanOrEqual(FRESH_BITS - 1);
+    // b may be a itself: a + a
+    ev.addInPlace(a, a);
+    expect(precisionBits(kit.decrypt(a), x.map((v) => 2 * v))).toBeGreaterThanOrEqual(FRESH_BITS - 1);
+    // a size-3 operand grows a; a refused operand leaves a as it was
+    const product = ev.multiply(kit.encrypt(x), kit.encrypt(y));
+    const plainProduct = ev.multiplyPlain(kit.encrypt(x), kit.encoder.encode(y));
+    ev.addInPlace(plainProduct, product);
+    expect(plainProduct.size).toBe(3);
+    const before = Buffer.from(a.save());
+    expect(() => ev.addInPlace(a, product)).toThrow(/scales/);
+    expect(() => ev.subInPlace(a, null as never)).toThrow(/second operand/);
+    expect(Buffer.from(a.save()).equals(before)).toBe(true);
+  });
+
   it('addPlain, subPlain and addScalar match float64', () => {
     const x = randomVector(slots), y = randomVector(slots);
     const a = kit.encrypt(x);

@@ -22,6 +22,17 @@ Work binary(const Napi::CallbackInfo& info, std::size_t first, F f) {
   return [a, b, f]() -> Finisher { return wrap_result(f(*a, *b)); };
 }
 
+// f(a, b) updates the first ciphertext itself; nothing is returned.
+template <typename F>
+Work in_place(const Napi::CallbackInfo& info, std::size_t first, F f) {
+  CtPtr a = handle_argument<Ciphertext>(info, first, "first ciphertext");
+  CtPtr b = handle_argument<Ciphertext>(info, first + 1, "second ciphertext");
+  return [a, b, f]() -> Finisher {
+    f(*a, *b);
+    return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+  };
+}
+
 template <typename F>
 Work with_plain(const Napi::CallbackInfo& info, std::size_t first, F f) {
   CtPtr a = handle_argument<Ciphertext>(info, first, "ciphertext");
@@ -60,6 +71,8 @@ void register_evaluation_operations(OperationTable& table) {
   };
   table["add"] = [](const Napi::CallbackInfo& i, std::size_t f) { return binary(i, f, add); };
   table["sub"] = [](const Napi::CallbackInfo& i, std::size_t f) { return binary(i, f, sub); };
+  table["addInPlace"] = [](const Napi::CallbackInfo& i, std::size_t f) { return in_place(i, f, add_in_place); };
+  table["subInPlace"] = [](const Napi::CallbackInfo& i, std::size_t f) { return in_place(i, f, sub_in_place); };
   table["multiply"] = [](const Napi::CallbackInfo& i, std::size_t f) { return binary(i, f, multiply); };
   table["negate"] = [](const Napi::CallbackInfo& i, std::size_t f) { return unary(i, f, negate); };
   table["square"] = [](const Napi::CallbackInfo& i, std::size_t f) { return unary(i, f, square); };

@@ -78,17 +78,37 @@ Ciphertext add_or_sub(const Ciphertext& a, const Ciphertext& b, bool subtract) {
   return r;
 }
 
+void add_or_sub_in_place(Ciphertext& a, const Ciphertext& b, bool subtract) {
+  check_same_context(a.context, b.context, "ciphertexts");
+  check_level(a.level, b.level);
+  check_scale(a.scale, b.scale);
+  if (b.size > a.size) {
+    a = add_or_sub(a, b, subtract);
+    return;
+  }
+  const Context& context = *a.context;
+  const std::size_t n = context.ring_degree();
+  for_each_limb(context, b.size, a.limbs(), [&](std::size_t p, std::size_t i) {
+    (subtract ? sub_mod_vector : add_mod_vector)(a.limb(p, i), b.limb(p, i), a.limb(p, i), n, context.modulus(i).value,
+                                                 context.use_avx512());
+  });
+  a.seeded = false;
+}
+
 Ciphertext plain_add_or_sub(const Ciphertext& a, const Plaintext& b, bool subtract) {
   check_same_context(a.context, b.context, "ciphertext and plaintext");
   check_level(a.level, b.level);
   check_scale(a.scale, b.scale);
-  Ciphertext r = a;
-  r.seeded = false;
+  Ciphertext r = like(a, a.size);
   const Context& context = *a.context;
   const std::size_t n = context.ring_degree();
-  context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
-    u64* dst = r.limb(0, i);
-    (subtract ? sub_mod_vector : add_mod_vector)(dst, b.limb(i), dst, n, context.modulus(i).value, context.use_avx512());
+  for_each_limb(context, a.size, a.limbs(), [&](std::size_t p, std::size_t i) {
+    if (p == 0) {
+      (subtract ? sub_mod_vector : add_mod_vector)(a.limb(0, i), b.limb(i), r.limb(0, i), n, context.modulus(i).value,
+                                                   context.use_avx512());
+    } else {
+      std::copy(a.limb(p, i), a.limb(p, i) + n, r.limb(p, i));
+    }
   });
   return r;
 }
@@ -124,6 +144,8 @@ KeySwitchOutput rotation_output(const Ciphertext& a, Ciphertext& result,
 
 Ciphertext add(const Ciphertext& a, const Ciphertext& b) { return add_or_sub(a, b, false); }
 Ciphertext sub(const Ciphertext& a, const Ciphertext& b) { return add_or_sub(a, b, true); }
+void add_in_place(Ciphertext& a, const Ciphertext& b) { add_or_sub_in_place(a, b, false); }
+void sub_in_place(Ciphertext& a, const Ciphertext& b) { add_or_sub_in_place(a, b, true); }
 Ciphertext add_plain(const Ciphertext& a, const Plaintext& b) { return plain_add_or_sub(a, b, false); }
 Ciphertext sub_plain(const Ciphertext& a, const Plaintext& b) { return plain_add_or_sub(a, b, true); }
 

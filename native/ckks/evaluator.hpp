@@ -12,6 +12,10 @@ constexpr double kScaleTolerance = 1e-9;
 
 Ciphertext add(const Ciphertext& a, const Ciphertext& b);
 Ciphertext sub(const Ciphertext& a, const Ciphertext& b);
+// a = a + b and a = a - b in a's own memory (b may be a itself); the same checks as add and sub,
+// made before a is touched.
+void add_in_place(Ciphertext& a, const Ciphertext& b);
+void sub_in_place(Ciphertext& a, const Ciphertext& b);
 Ciphertext negate(const Ciphertext& a);
 Ciphertext add_plain(const Ciphertext& a, const Plaintext& b);
 Ciphertext sub_plain(const Ciphertext& a, const Plaintext& b);

@@ -6,7 +6,8 @@ import { handleOf, handlesOf } from './resource';
 import type { Plaintext } from './plaintext';
 
 /**
- * Homomorphic operations. Results are new ciphertexts; inputs are never modified. Operands must share
+ * Homomorphic operations. Results are new ciphertexts; inputs are never modified, except by
+ * addInPlace and subInPlace, which update their first operand. Operands must share
  * a context, a level and (for additions) a scale: anything else is a typed error, never a silent
  * wrong answer. Methods ending in Async run off the JavaScript thread.
  */
@@ -31,6 +32,19 @@ export class Evaluator {
   }
   sub(a: Ciphertext, b: Ciphertext): Ciphertext {
     return this.run('sub', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
+  }
+  /**
+   * a += b in a's own memory (no new ciphertext; b may be a). The operands are checked as for add,
+   * before a is touched. Returns a. The only methods that modify an input.
+   */
+  addInPlace(a: Ciphertext, b: Ciphertext): Ciphertext {
+    callNative<undefined>('addInPlace', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
+    return a;
+  }
+  /** a -= b in a's own memory, as addInPlace. Returns a. */
+  subInPlace(a: Ciphertext, b: Ciphertext): Ciphertext {
+    callNative<undefined>('subInPlace', handleOf(a, 'the first operand'), handleOf(b, 'the second operand'));
+    return a;
   }
   negate(a: Ciphertext): Ciphertext {
     return this.run('negate', handleOf(a, 'the first operand'));
