@@ -4,7 +4,9 @@
 //
 //   bench_native                 tables
 //   bench_native --json          one JSON object: { rows: [{ op, N, impl, threads, medianMs }], params, machine, totalSeconds }
-//   bench_native --n 16384 --reps 5
+//   bench_native --n 16384 --reps 5 --rounds 3
+// Each round times cipherlm, then SEAL (median of `reps` per op); a row is the median over rounds,
+// so that a slow spell of a shared machine falls on both implementations alike.
 // `npm run bench:native -- [--seal /path/to/seal/install] [options]` builds and runs it (run.js).
 #include <algorithm>
 #include <chrono>
@@ -29,6 +31,7 @@ struct Options {
   bool json = false;
   std::vector<std::size_t> ring_degrees;  // empty: all
   int reps = 0;                           // 0: each ring degree's own count
+  int rounds = 3;                         // alternations of the two implementations
 };
 
 Options parse_options(int argc, char** argv) {
@@ -43,8 +46,11 @@ Options parse_options(int argc, char** argv) {
       for (std::string item; std::getline(list, item, ',');) options.ring_degrees.push_back(std::stoul(item));
     } else if (arg == "--reps" && has_value) {
       options.reps = std::max(1, std::stoi(argv[++i]));
+    } else if (arg == "--rounds" && has_value) {
+      options.rounds = std::max(1, std::stoi(argv[++i]));
     } else {
-      throw std::invalid_argument("unknown option " + arg + " (options: --json, --n 8192,16384,32768, --reps R)");
+      throw std::invalid_argument("unknown option " + arg +
+                                  " (options: --json, --n 8192,16384,32768, --reps R, --rounds R)");
     }
   }
   return options;
@@ -102,6 +108,22 @@ std::string milliseconds(const Row* row) {
   return out.str();
 }
 
+// One row per (implementation, op): the median of its rounds' medians.
+std::vector<Row> median_over_rounds(const std::vector<std::vector<Row>>& rounds) {
+  std::vector<Row> merged = rounds.front();
+  for (Row& row : merged) {
+    std::vector<double> values;
+    for (const std::vector<Row>& round : rounds) {
+      for (const Row& other : round) {
+        if (other.op == row.op && other.impl == row.impl) values.push_back(other.median_ms);
+      }
+    }
+    std::sort(values.begin(), values.end());
+    row.median_ms = values[values.size() / 2];
+  }
+  return merged;
+}
+
 void print_table(const std::vector<Row>& rows, const std::vector<BenchParameters>& chosen, const Options& options) {
   const auto find = [&rows](const char* op, std::size_t n, const char* impl) -> const Row* {
     for (const Row& row : rows) {
@@ -110,7 +132,8 @@ void print_table(const std::vector<Row>& rows, const std::vector<BenchParameters
     return nullptr;
   };
   for (const BenchParameters& p : chosen) {
-    std::cout << "\nN = " << p.ring_degree << " (1 thread, median of " << reps_for(options, p) << ")\n";
+    std::cout << "\nN = " << p.ring_degree << " (1 thread, median of " << options.rounds << " interleaved rounds of "
+              << reps_for(options, p) << ")\n";
     std::cout << std::left << std::setw(22) << "op" << std::right << std::setw(20) << "cipherlm-native ms" << std::setw(16)
               << "seal-native ms" << std::setw(16) << "seal/cipherlm" << '\n'
               << std::string(74, '-') << '\n';
@@ -152,14 +175,22 @@ int main(int argc, char** argv) {
       if (log_qp > p.bound_128) {
         throw std::runtime_error("N=" + std::to_string(p.ring_degree) + ": log2(QP) exceeds the 128-bit bound");
       }
-      for (Row& row : cipherlm::bench::time_cipherlm(p, primes, reps, log)) rows.push_back(std::move(row));
+      std::vector<std::vector<Row>> ours, theirs;
+      for (int round = 0; round < options.rounds; ++round) {
+        ours.push_back(cipherlm::bench::time_cipherlm(p, primes, reps, log));
 #ifdef CIPHERLM_BENCH_WITH_SEAL
-      for (Row& row : cipherlm::bench::time_seal(p, primes, reps, log)) rows.push_back(std::move(row));
+        theirs.push_back(cipherlm::bench::time_seal(p, primes, reps, log));
 #endif
+      }
+      for (Row& row : median_over_rounds(ours)) rows.push_back(std::move(row));
+      if (!theirs.empty()) {
+        for (Row& row : median_over_rounds(theirs)) rows.push_back(std::move(row));
+      }
       const auto special = primes.begin() + p.data_bits.size();
       params.push_back("{\"N\":" + std::to_string(p.ring_degree) + ",\"dataPrimes\":" + primes_json(primes.begin(), special) +
                        ",\"specialPrimes\":" + primes_json(special, primes.end()) + ",\"logQP\":" + number(std::round(log_qp * 100) / 100) +
-                       ",\"bound128\":" + std::to_string(p.bound_128) + ",\"reps\":" + std::to_string(reps) + "}");
+                       ",\"bound128\":" + std::to_string(p.bound_128) + ",\"reps\":" + std::to_string(reps) +
+                       ",\"rounds\":" + std::to_string(options.rounds) + "}");
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 

@@ -1,5 +1,6 @@
 #include "ckks/encoder.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -179,7 +180,7 @@ Plaintext Encoder::from_coefficients(const double* rounded, double scale, std::s
   // |c| < Q_level / 2, checked in floating point with a margin of one bit.
   const double limit = std::ldexp(1.0, static_cast<int>(std::floor(context.log_modulus_at_level(level))) - 2);
   for (std::size_t k = 0; k < n_; ++k) {
-    require(std::isfinite(rounded[k]), ErrorCode::OutOfRange, "cannot encode a NaN or infinite value");
+    if (!std::isfinite(rounded[k])) fail(ErrorCode::OutOfRange, "cannot encode a NaN or infinite value");
     if (std::fabs(rounded[k]) >= limit) {
       fail(ErrorCode::OutOfRange,
            "encoded value times scale (about 2^" + std::to_string(static_cast<int>(std::log2(std::fabs(rounded[k])))) +
@@ -194,8 +195,7 @@ Plaintext Encoder::from_coefficients(const double* rounded, double scale, std::s
   pt.scale = scale;
   pt.data = pt.context->allocate(limbs * n_);
   // The common case, every |c| below 2^63, converts once and reduces limb by limb in SIMD lanes.
-  bool fits_64_bits = true;
-  for (std::size_t k = 0; k < n_; ++k) fits_64_bits &= std::fabs(rounded[k]) < 9.2e18;
+  const bool fits_64_bits = limit <= 9.2e18 || std::all_of(rounded, rounded + n_, [](double c) { return std::fabs(c) < 9.2e18; });
   std::vector<std::int64_t> integers;
   if (fits_64_bits) {
     integers.resize(n_);
@@ -227,8 +227,10 @@ std::vector<double> Encoder::rounded_coefficients(const std::complex<double>* va
   const std::size_t slots = n_ / 2;
   std::vector<std::complex<double>> a(slots, 0.0);
   for (std::size_t j = 0; j < count; ++j) {
-    require(std::isfinite(values[j].real()) && std::isfinite(values[j].imag()), ErrorCode::OutOfRange,
-            "cannot encode a NaN or infinite value (slot " + std::to_string(j) + ")");
+    // Not require(): its message would be built for every slot.
+    if (!std::isfinite(values[j].real()) || !std::isfinite(values[j].imag())) {
+      fail(ErrorCode::OutOfRange, "cannot encode a NaN or infinite value (slot " + std::to_string(j) + ")");
+    }
     a[fft_index_[j]] = conjugated_[j] ? std::conj(values[j]) : values[j];
   }
   embedding_fft_inverse(a.data());
