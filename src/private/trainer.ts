@@ -404,9 +404,8 @@ export class Trainer extends Executor {
   async step(input: TrainingInputs, params: Value[], state: OptimizerState, settings: OptimizerSettings): Promise<{ params: Value[]; state: OptimizerState; logits: Value[] }> {
     const desc = this.desc;
     const L = desc.layers.length;
-    // Every update leaves the parameters a few levels lower (step 5 of the 8-step run met a LoRA A at
-    // level 1): those below what their uses need are refreshed, and the update then carries the
-    // refreshed ones into the state.
+    // The update leaves every parameter at PARAMETER_DEPTH or above; parameters from elsewhere (an
+    // initial state encrypted lower, a state of an earlier version) are refreshed here.
     await this.stage('parameters.refresh', async () => {
       params = await this.ensure(params.map((p): [Value, number] => [p, PARAMETER_DEPTH]));
       return params;
@@ -709,7 +708,9 @@ export class Trainer extends Executor {
       const decayed = await each('optimizer.decayed', th.level - 1, GRADIENT_BOUNDS.weight, th, (c) => k().scaleRows(at(th, c), decay.subarray(c * this.rows, (c + 1) * this.rows)));
       const stepLevel = Math.min(step.level - 1, decayed.level);
       theta = await each('optimizer.theta', stepLevel, GRADIENT_BOUNDS.weight, decayed, async (c) => k().sub(at(decayed, c), await k().lower(at(step, c), stepLevel, s.lr * Math.sqrt(scaleK))));
-      [theta] = await this.ensure([[theta, 2]]);
+      // Refreshed while packed (one bootstrap per two packed rows), so that every unpacked parameter
+      // starts the next step with the PARAMETER_DEPTH levels its uses need.
+      [theta] = await this.ensure([[theta, PARAMETER_DEPTH + 1]]);
       const packed = theta;
       updatedParams = [];
       for (let i = 0; i < params.length; i++)
