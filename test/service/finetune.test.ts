@@ -8,7 +8,15 @@
  * the plaintext trainer on the same batches, as test/private/training.test.ts requires of the
  * in-process pipeline on its batches of 8, and an inference job with the
  * trained adapters, which the client never uploads, decrypts to the trained model's logits. Nothing
- * the server stored holds the client's secret key.
+ * the server stored holds the client's secret key. Then a second `finetune` job on the same uploaded
+ * objects (the same encrypted initial state, batches and evaluation keys) runs uninterrupted on the
+ * restarted server, and the interrupted job ends byte-for-byte where it does: the checkpoint after
+ * step 1 (the killed process's against the restarted one's), the final encrypted state (the job's
+ * result: adapters, head and optimizer moments) and both steps' encrypted logits are equal with
+ * Buffer.equals; only the wall-clock times in the logs' headers may differ. So the server side is
+ * deterministic given the same bytes, across a kill -9 and a restart: it draws no randomness and
+ * encrypts nothing (src/private/server.ts, trainer.ts and executor.ts have no encryptor), and its
+ * ciphertext arithmetic is modular integer arithmetic, exact whatever its 2 engine threads do.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +26,10 @@ import { Model, type ModelConfig } from '../../src/model/model';
 import { ADAMW_HE } from '../../src/model/optim';
 import { mulberry32 } from '../../src/model/rng';
 import { PrivateInferenceClient, type Batch } from '../../src/private/client';
+import { decodeMessage } from '../../src/private/protocol';
+import { BlobStore } from '../../src/service/blobs';
+import { databaseFile } from '../../src/service/config';
+import { Store } from '../../src/service/store';
 import { CipherlmClient, ServiceRequestError } from '../../src/service/client';
 import { leftOutOfQuickSuite, OPT_IN, portFor, startServer, tempDir, waitFor, type CliProcess } from './helpers';
 import { largestRelativeDifference, plaintextSteps } from '../private/plaintext-reference';
@@ -28,7 +40,7 @@ const port = portFor(24000);
 let server: CliProcess | null = null;
 const LR = 1e-2;
 /** What the second case takes from the first: the trained job, its request, the client and the plaintext-trained model. */
-let trainedRun: { http: CipherlmClient; client: PrivateInferenceClient; contextId: string; jobId: string; requestId: string; requestInfo: Batch; sentences: number[][]; plain: Model } | null = null;
+let trainedRun: { http: CipherlmClient; client: PrivateInferenceClient; contextId: string; jobId: string; requestId: string; requestInfo: Batch; sentences: number[][]; plain: Model; state: string; batchIds: string[] } | null = null;
 // one layer, 16 tokens: four sequences per row group at N = 8192, so a batch of 4 is one group
 const CONFIG: ModelConfig = { vocab: 40, dim: 64, heads: 2, layers: 1, ffn: 64, maxLen: 16, variant: 'hefriendly', numLabels: 2, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 };
 
@@ -113,7 +125,7 @@ it.skipIf(skipped)('kill -9 mid-step: the job resumes after its last finished st
     const bytes = fs.readFileSync(file);
     for (const piece of pieces) expect(bytes.indexOf(piece), `${file} holds part of the secret key`).toBe(-1);
   }
-  trainedRun = { http, client, contextId, jobId: job.id, requestId, requestInfo, sentences, plain };
+  trainedRun = { http, client, contextId, jobId: job.id, requestId, requestInfo, sentences, plain, state, batchIds };
 }, 1_800_000);
 
 it.skipIf(skipped)('the trained adapters stay on the server, encrypted, and serve inference', async () => {
@@ -128,3 +140,68 @@ it.skipIf(skipped)('the trained adapters stay on the server, encrypted, and serv
     for (let c = 0; c < expected.length; c++) expect(Math.abs(logits[i][c] - expected[c]), `sentence ${i} logit ${c}`).toBeLessThan(1e-2);
   });
 }, 600_000);
+
+/**
+ * Where two protocol messages of `kind` differ: their headers (without the fields named in
+ * `ignore`, at any depth), then their entries
+ * by name, each with the count of differing bytes; [] when equal. Only for failure messages.
+ */
+function messageDifferences(kind: 'state' | 'log', a: Uint8Array, b: Uint8Array, ignore: string[] = []): string[] {
+  const [x, y] = [decodeMessage<Record<string, unknown>>(a, kind), decodeMessage<Record<string, unknown>>(b, kind)];
+  const header = (h: Record<string, unknown>) => JSON.stringify(h, (key, value: unknown) => (ignore.includes(key) ? undefined : value));
+  const out: string[] = [];
+  if (header(x.header) !== header(y.header)) out.push(`header ${header(x.header)} vs ${header(y.header)}`);
+  if (x.entries.map((e) => e.name).join() !== y.entries.map((e) => e.name).join()) return [...out, 'entry lists differ'];
+  x.entries.forEach((e, i) => {
+    const f = y.entries[i].bytes;
+    if (e.bytes.length !== f.length) out.push(`${e.name}: ${e.bytes.length} vs ${f.length} bytes`);
+    else if (!Buffer.from(e.bytes).equals(Buffer.from(f))) out.push(`${e.name}: ${e.bytes.reduce((n, v, k) => n + (v === f[k] ? 0 : 1), 0)} of ${f.length} bytes differ`);
+  });
+  return out;
+}
+
+it.skipIf(skipped)('the resumed job ends byte-for-byte where an uninterrupted run on the same uploaded objects ends', async () => {
+  if (!trainedRun) throw new Error('the fine-tuning case did not finish');
+  const { http, contextId, jobId, state, batchIds } = trainedRun;
+  // the same uploaded objects (the same encrypted initial state, batches and evaluation keys, as
+  // bytes), on the restarted server, without interruption
+  const again = await http.follow((await http.submit(contextId, 'finetune', { state, batches: batchIds, steps: 2 })).id);
+  expect(again, JSON.stringify(again.error)).toMatchObject({ state: 'completed', attempt: 1, progress: { resumedFrom: null } });
+  const store = new Store(databaseFile(dataDir));
+  const blobs = await BlobStore.open(dataDir);
+  try {
+    const checkpoint = async (id: string, step: number) => {
+      const row = store.db.prepare('SELECT object_id FROM checkpoints WHERE job_id = ? AND step = ?').get(id, step) as { object_id: string };
+      const object = store.objectById(row.object_id)!;
+      return blobs.read(object.id, object.sha256);
+    };
+    // the checkpoint after step 1: the killed process wrote the resumed job's (attempt 1; the job
+    // resumed from it), the restarted one the other job's
+    const [resumed1, uninterrupted1] = [await checkpoint(jobId, 0), await checkpoint(again.id, 0)];
+    expect(messageDifferences('state', resumed1, uninterrupted1), 'checkpoint after step 1').toEqual([]);
+    expect(resumed1.equals(uninterrupted1), 'checkpoint after step 1').toBe(true);
+    // the results: the whole state message, header (key id, step, settings) and every ciphertext
+    // (params, both moments); the last checkpoint is the result
+    const [resumed, uninterrupted] = [Buffer.from(await http.result(jobId)), Buffer.from(await http.result(again.id))];
+    expect(messageDifferences('state', resumed, uninterrupted), 'final state').toEqual([]);
+    expect(resumed.equals(uninterrupted), 'final state').toBe(true);
+    expect((await checkpoint(jobId, 1)).equals(resumed)).toBe(true);
+    expect((await checkpoint(again.id, 1)).equals(uninterrupted)).toBe(true);
+    // the comparison can fail: it tells the states after steps 1 and 2 apart, and finds one flipped byte
+    expect(messageDifferences('state', resumed1, resumed).length).toBeGreaterThan(1);
+    const last = decodeMessage(resumed, 'state').entries.at(-1)!;
+    const flipped = Buffer.from(resumed);
+    flipped[flipped.length - 1] ^= 1;
+    expect(messageDifferences('state', resumed, flipped)).toEqual([`${last.name}: 1 of ${last.bytes.length} bytes differ`]);
+    // each step's log: its encrypted logits byte for byte, and its header (key id, step, groups,
+    // the stages with their levels and bootstraps) but for the wall-clock times in it (`seconds`,
+    // the step's and each stage's), which legitimately differ, so its whole bytes are not compared
+    for (const step of [0, 1]) {
+      const [a, b] = [await http.trainingLog(jobId, step), await http.trainingLog(again.id, step)];
+      expect(decodeMessage(a, 'log').entries.length).toBeGreaterThan(0);
+      expect(messageDifferences('log', a, b, ['seconds']), `log of step ${step + 1}`).toEqual([]);
+    }
+  } finally {
+    store.db.close();
+  }
+}, 1_200_000);
