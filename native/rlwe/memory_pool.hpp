@@ -37,7 +37,9 @@ class MemoryPool {
   void set_cache_limit(std::size_t bytes);
   MemoryPoolStats stats() const;
 
-  static constexpr std::size_t kDefaultCacheLimit = std::size_t{1} << 30;
+  // Enough for a few dozen ciphertexts at N = 2^15 and about eight of the 30 MB ones of bootstrapping at
+  // N = 2^16; more only adds to the resident peak (1 GiB cost the transformer bootstrap 0.3 GB).
+  static constexpr std::size_t kDefaultCacheLimit = std::size_t{256} << 20;
 
  private:
   void evict_until(std::size_t bytes);  // frees cached blocks until at most `bytes` are cached; caller holds the lock

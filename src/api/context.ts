@@ -149,7 +149,7 @@ export class CkksContext extends NativeResource {
   trimMemoryPool(): void {
     callNative('trimMemoryPool', this.handle);
   }
-  /** Most bytes of freed blocks the pool keeps (default 1 GiB); blocks beyond it go back to the system. */
+  /** Most bytes of freed blocks the pool keeps (default 256 MiB); blocks beyond it go back to the system. */
   set memoryPoolCacheLimit(bytes: number) {
     callNative('setMemoryPoolCacheLimit', this.handle, bytes);
   }
