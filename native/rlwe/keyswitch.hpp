@@ -23,10 +23,10 @@ struct Decomposition {
 Decomposition decompose(const Context& context, const u64* poly, std::size_t level);
 
 // Where the two parts of a key switch go (each level + 1 limbs, NTT form): first = first addend +
-// first part, second = second addend + second part (no addend: the part alone; an addend may be its
-// output itself). With a permutation, both are permuted limb by limb on the way out, addends included: a rotation with a
-// key in rotation form (rotation_keys.hpp) switches c1 and writes sigma(c0 + u0), sigma(u1) in the
-// same pass.
+// first part, second = second addend + second part (no addend: the part alone). With a permutation,
+// both are permuted limb by limb on the way out, addends included: a rotation with a key in rotation
+// form (rotation_keys.hpp) switches c1 and writes sigma(c0 + u0), sigma(u1) in the same pass. An
+// addend may be its own output only without a permutation.
 struct KeySwitchOutput {
   u64* first = nullptr;
   u64* second = nullptr;
