@@ -7,8 +7,12 @@
  * logs, within 1e-3) and the decrypted adapters (within 2e-3 of each matrix's largest value) match
  * the plaintext trainer on the same batches, as test/private/training.test.ts requires of the
  * in-process pipeline on its batches of 8, and an inference job with the
- * trained adapters, which the client never uploads, decrypts to the trained model's logits. Nothing
- * the server stored holds the client's secret key. Then a second `finetune` job on the same uploaded
+ * trained adapters, which the client never uploads, decrypts to the trained model's logits. That
+ * job's result equals the in-process pipeline's: a PrivateInferenceServer in the test process (1
+ * engine thread), given exactly the bytes the client uploaded (evaluation key parts, weights, the
+ * request) and the job's final encrypted state, returns the same logit ciphertexts (Buffer.equals;
+ * the response header too, but for its wall-clock seconds), so the decrypted logits are equal
+ * (===). Nothing the server stored holds the client's secret key. Then a second `finetune` job on the same uploaded
  * objects (the same encrypted initial state, batches and evaluation keys) runs uninterrupted on the
  * restarted server, and the interrupted job ends byte-for-byte where it does: the checkpoint after
  * step 1 (the killed process's against the restarted one's), the final encrypted state (the job's
@@ -26,7 +30,9 @@ import { Model, type ModelConfig } from '../../src/model/model';
 import { ADAMW_HE } from '../../src/model/optim';
 import { mulberry32 } from '../../src/model/rng';
 import { PrivateInferenceClient, type Batch } from '../../src/private/client';
+import { PIPELINE_PRESETS } from '../../src/private/presets';
 import { decodeMessage } from '../../src/private/protocol';
+import { PrivateInferenceServer } from '../../src/private/server';
 import { BlobStore } from '../../src/service/blobs';
 import { databaseFile } from '../../src/service/config';
 import { Store } from '../../src/service/store';
@@ -36,17 +42,20 @@ import { largestRelativeDifference, plaintextSteps } from '../private/plaintext-
 
 const skipped = leftOutOfQuickSuite('finetune.test.ts');
 const dataDir = skipped ? '' : tempDir('finetune');
+/** The exact bytes the client uploaded (key parts in order, weights), for the in-process server; outside dataDir. */
+const uploadedDir = skipped ? '' : tempDir('finetune-uploaded');
 const port = portFor(24000);
 let server: CliProcess | null = null;
 const LR = 1e-2;
 /** What the second case takes from the first: the trained job, its request, the client and the plaintext-trained model. */
-let trainedRun: { http: CipherlmClient; client: PrivateInferenceClient; contextId: string; jobId: string; requestId: string; requestInfo: Batch; sentences: number[][]; plain: Model; state: string; batchIds: string[] } | null = null;
+let trainedRun: { http: CipherlmClient; client: PrivateInferenceClient; contextId: string; jobId: string; requestId: string; request: Uint8Array; requestInfo: Batch; sentences: number[][]; modelFile: string; plain: Model; state: string; batchIds: string[] } | null = null;
 // one layer, 16 tokens: four sequences per row group at N = 8192, so a batch of 4 is one group
 const CONFIG: ModelConfig = { vocab: 40, dim: 64, heads: 2, layers: 1, ffn: 64, maxLen: 16, variant: 'hefriendly', numLabels: 2, loraRank: 2, loraScale: 1, penalty: 0.1, lnEps: 1e-5 };
 
 afterAll(async () => {
   await server?.stop();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  if (uploadedDir) fs.rmSync(uploadedDir, { recursive: true, force: true });
 });
 
 /** Every file under `dir`, recursively. */
@@ -65,7 +74,16 @@ it.skipIf(skipped)('kill -9 mid-step: the job resumes after its last finished st
   clientModel.setMode('lora');
   const client = PrivateInferenceClient.create(await http.plan(), clientModel, { threads: 2, ...OPT_IN });
   const contextId = await http.createContext();
-  await http.registerContext(contextId, client);
+  // what http.registerContext does (key parts, relinearization first, then the weights), keeping
+  // a copy of every uploaded byte on disk for the in-process comparison of the inference case
+  let part = 0;
+  for await (const bytes of client.evaluationKeys()) {
+    fs.writeFileSync(path.join(uploadedDir, `key${part++}.bin`), bytes);
+    await http.uploadObject(contextId, 'key', bytes);
+  }
+  const weights = await client.encryptWeights();
+  fs.writeFileSync(path.join(uploadedDir, 'weights.bin'), weights);
+  await http.uploadObject(contextId, 'weights', weights);
 
   const rng = mulberry32(5);
   const batches = [0, 1].map(() => Array.from({ length: 4 }, () => ({ ids: [2, ...Array.from({ length: 3 + Math.floor(rng() * 10) }, () => 5 + Math.floor(rng() * 30)), 3], label: rng() < 0.5 ? 0 : 1 })));
@@ -125,28 +143,52 @@ it.skipIf(skipped)('kill -9 mid-step: the job resumes after its last finished st
     const bytes = fs.readFileSync(file);
     for (const piece of pieces) expect(bytes.indexOf(piece), `${file} holds part of the secret key`).toBe(-1);
   }
-  trainedRun = { http, client, contextId, jobId: job.id, requestId, requestInfo, sentences, plain, state, batchIds };
+  trainedRun = { http, client, contextId, jobId: job.id, requestId, request, requestInfo, sentences, modelFile, plain, state, batchIds };
 }, 1_800_000);
 
-it.skipIf(skipped)('the trained adapters stay on the server, encrypted, and serve inference', async () => {
+it.skipIf(skipped)('the trained adapters stay on the server, encrypted, and serve inference exactly as the in-process pipeline does', async () => {
   if (!trainedRun) throw new Error('the fine-tuning case did not finish');
-  const { http, client, contextId, jobId, requestId, requestInfo, sentences, plain } = trainedRun;
+  const { http, client, contextId, jobId, requestId, request, requestInfo, sentences, modelFile, plain } = trainedRun;
   const inference = await http.follow((await http.submit(contextId, 'inference', { request: requestId, adapters: jobId })).id);
   expect(inference, JSON.stringify(inference.error)).toMatchObject({ state: 'completed' });
-  const logits = await client.decryptLogits(await http.result(inference.id), requestInfo);
+  const served = Buffer.from(await http.result(inference.id));
+  const logits = await client.decryptLogits(served, requestInfo);
   plain.setMode('frozen');
   sentences.forEach((ids, i) => {
     const expected = plain.classify(ids).logits;
     for (let c = 0; c < expected.length; c++) expect(Math.abs(logits[i][c] - expected[c]), `sentence ${i} logit ${c}`).toBeLessThan(1e-2);
   });
-}, 600_000);
+
+  // The in-process pipeline on the same inputs: a PrivateInferenceServer in this process (the
+  // test preset, the same public base model, 1 engine thread where the service's job ran with 2)
+  // fed exactly the bytes the client uploaded (its evaluation key parts in upload order, its
+  // encrypted weights, the request) and the finetune job's result (the service's final encrypted
+  // state), running the same request with the trained adapters.
+  const local = await PrivateInferenceServer.create({ model: loadCheckpoint(modelFile).model, preset: PIPELINE_PRESETS.test, threads: 1, training: true, ...OPT_IN });
+  const parts = fs.readdirSync(uploadedDir).filter((f) => f.startsWith('key')).sort((a, b) => parseInt(a.slice(3)) - parseInt(b.slice(3)));
+  expect(parts.length).toBeGreaterThan(1);
+  for (const f of parts) await local.acceptKey(fs.readFileSync(path.join(uploadedDir, f)));
+  local.acceptWeights(fs.readFileSync(path.join(uploadedDir, 'weights.bin')));
+  local.acceptTrainingState(await http.result(jobId));
+  const inProcess = Buffer.from(await local.inferTrained(request));
+  // Every logit ciphertext byte for byte, and the header (key id, groups, labels, stages,
+  // bootstraps) but for its wall-clock `seconds`, which legitimately differs, so the whole
+  // messages are not compared with Buffer.equals.
+  expect(messageDifferences('response', served, inProcess, ['seconds']), 'the service against the in-process pipeline').toEqual([]);
+  const [a, b] = [decodeMessage(served, 'response').entries, decodeMessage(inProcess, 'response').entries];
+  expect(a.length).toBe(CONFIG.numLabels); // one group0.logit entry per label (gathered)
+  a.forEach((e, i) => expect(Buffer.from(e.bytes).equals(Buffer.from(b[i].bytes)), e.name).toBe(true));
+  // and so the decrypted logits are equal, exactly
+  const localLogits = await client.decryptLogits(inProcess, requestInfo);
+  localLogits.forEach((row, i) => row.forEach((v, c) => expect(v, `sentence ${i} logit ${c}`).toBe(logits[i][c])));
+}, 900_000);
 
 /**
  * Where two protocol messages of `kind` differ: their headers (without the fields named in
  * `ignore`, at any depth), then their entries
  * by name, each with the count of differing bytes; [] when equal. Only for failure messages.
  */
-function messageDifferences(kind: 'state' | 'log', a: Uint8Array, b: Uint8Array, ignore: string[] = []): string[] {
+function messageDifferences(kind: 'state' | 'log' | 'response', a: Uint8Array, b: Uint8Array, ignore: string[] = []): string[] {
   const [x, y] = [decodeMessage<Record<string, unknown>>(a, kind), decodeMessage<Record<string, unknown>>(b, kind)];
   const header = (h: Record<string, unknown>) => JSON.stringify(h, (key, value: unknown) => (ignore.includes(key) ? undefined : value));
   const out: string[] = [];
