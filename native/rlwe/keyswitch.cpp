@@ -105,22 +105,19 @@ void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u
     const u64* acc = extended.data() + i * n;
     u64* dst = out + i * n;
     const u64* add = addend != nullptr ? addend + i * n : nullptr;
-    if (permutation != nullptr) {
-      // The limb is still in cache: permuting here saves a pass over the whole output.
-      multiply_difference_by_constant(acc, converted, w, ws, converted, n, q, context.use_avx512());
-      if (add != nullptr) {
-        for (std::size_t c = 0; c < n; ++c) {
-          const u64 sum = add[permutation[c]] + converted[permutation[c]];
-          dst[c] = std::min(sum, sum - q);
-        }
-      } else {
-        for (std::size_t c = 0; c < n; ++c) dst[c] = converted[permutation[c]];
+    // With an addend or a permutation the result stays in `converted`, still in cache, for the last
+    // step; permuting here saves a pass over the whole output.
+    const bool direct = add == nullptr && permutation == nullptr;
+    multiply_difference_by_constant(acc, converted, w, ws, direct ? dst : converted, n, q, context.use_avx512());
+    if (permutation != nullptr && add != nullptr) {
+      for (std::size_t c = 0; c < n; ++c) {
+        const u64 sum = add[permutation[c]] + converted[permutation[c]];
+        dst[c] = std::min(sum, sum - q);
       }
+    } else if (permutation != nullptr) {
+      for (std::size_t c = 0; c < n; ++c) dst[c] = converted[permutation[c]];
     } else if (add != nullptr) {
-      multiply_difference_by_constant(acc, converted, w, ws, converted, n, q, context.use_avx512());
       add_mod_vector(add, converted, dst, n, q, context.use_avx512());
-    } else {
-      multiply_difference_by_constant(acc, converted, w, ws, dst, n, q, context.use_avx512());
     }
   });
 }
