@@ -7,6 +7,7 @@
 #include "circuits/chebyshev.hpp"
 #include "circuits/homomorphic_dft.hpp"
 #include "ckks/evaluator.hpp"
+#include "ring/elementwise.hpp"
 #include "ring/error.hpp"
 #include "rlwe/keygen.hpp"
 #include "rlwe/keyswitch.hpp"
@@ -129,7 +130,7 @@ Ciphertext Bootstrapper::mod_raise(const Ciphertext& input, const GaloisKeys& ke
       return;
     }
     const Modulus& q = context.modulus(i);
-    for (std::size_t c = 0; c < n; ++c) dst[c] = reduce_signed(centered[p * n + c], q);
+    reduce_signed_vector(centered.data() + p * n, dst, n, q, context.use_avx512());
     context.ntt(i).forward(dst, context.simd_path());
   });
   if (!encapsulate) return raised;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "ring/elementwise.hpp"
 #include "ring/error.hpp"
 #include "ring/multiply_accumulate.hpp"
 
@@ -62,12 +63,8 @@ Ciphertext plain_dot(const std::vector<const Ciphertext*>& cts, const std::vecto
       dot_product_mod(x.data(), y0.data(), y1.data(), count, context.modulus(i), out0, out1, n, ifma);
       if (start != 0) {
         const u64 q = context.modulus(i).value;
-        u64* acc0 = r.limb(0, i);
-        u64* acc1 = r.limb(1, i);
-        for (std::size_t c = 0; c < n; ++c) {
-          acc0[c] = add_mod(acc0[c], part0[c], q);
-          acc1[c] = add_mod(acc1[c], part1[c], q);
-        }
+        add_mod_vector(r.limb(0, i), part0.data(), r.limb(0, i), n, q, context.use_avx512());
+        add_mod_vector(r.limb(1, i), part1.data(), r.limb(1, i), n, q, context.use_avx512());
       }
     }
   });
@@ -108,14 +105,11 @@ Ciphertext tensor_dot(const std::vector<const Ciphertext*>& a, const std::vector
       }
       dot_product_mod(a0.data(), b0.data(), b1.data(), count, context.modulus(i), s00.data(), s01.data(), n, ifma);
       dot_product_mod(a1.data(), b0.data(), b1.data(), count, context.modulus(i), s10.data(), s11.data(), n, ifma);
-      u64* r0 = r.limb(0, i);
-      u64* r1 = r.limb(1, i);
-      u64* r2 = r.limb(2, i);
-      for (std::size_t c = 0; c < n; ++c) {
-        r0[c] = add_mod(r0[c], s00[c], q);
-        r1[c] = add_mod(r1[c], add_mod(s01[c], s10[c], q), q);
-        r2[c] = add_mod(r2[c], s11[c], q);
-      }
+      const bool avx512 = context.use_avx512();
+      add_mod_vector(r.limb(0, i), s00.data(), r.limb(0, i), n, q, avx512);
+      add_mod_vector(s01.data(), s10.data(), s01.data(), n, q, avx512);
+      add_mod_vector(r.limb(1, i), s01.data(), r.limb(1, i), n, q, avx512);
+      add_mod_vector(r.limb(2, i), s11.data(), r.limb(2, i), n, q, avx512);
     }
   });
   return r;
