@@ -7,6 +7,7 @@
 
 #include "ckks/evaluator.hpp"
 #include "ring/elementwise.hpp"
+#include "ring/multiply_accumulate.hpp"
 #include "ring/error.hpp"
 
 namespace cipherlm {
@@ -25,16 +26,6 @@ std::vector<long long> signed_offsets(const DiagonalMatrix& matrix) {
 }
 
 long long floor_div(long long a, long long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
-Ciphertext zero_like(const Ciphertext& x, double scale) {
-  Ciphertext r;
-  r.context = x.context;
-  r.level = x.level;
-  r.size = 2;
-  r.scale = scale;
-  r.data = r.context->allocate_zeroed(2 * x.limbs() * x.context->ring_degree());
-  return r;
-}
 
 // Coefficients below 2^62 in absolute value are kept as integers; larger ones (never met by the
 // bootstrapping transforms) keep the NTT form.
@@ -90,7 +81,8 @@ LinearTransform::LinearTransform(DiagonalMatrix matrix, const SlotOrder& order, 
 
 std::shared_ptr<const LinearTransform::EncodedDiagonals> LinearTransform::encoded(Complex factor, double plaintext_scale,
                                                                                   std::size_t level, const Encoder& encoder,
-                                                                                  const SlotOrder& order) const {
+                                                                                  const SlotOrder& order,
+                                                                                  std::size_t special_primes) const {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   if (cache_ && cache_->factor == factor && cache_->plaintext_scale == plaintext_scale && cache_->level == level) return cache_;
   cache_.reset();  // the old diagonals go before the new ones are made
@@ -117,6 +109,10 @@ std::shared_ptr<const LinearTransform::EncodedDiagonals> LinearTransform::encode
         diagonal.coefficients.assign(rounded.begin(), rounded.end());
       } else {
         diagonal.plaintext = encoder.from_coefficients(rounded.data(), plaintext_scale, level);
+        const std::size_t n = 2 * matrix_.slots(), data_primes = diagonal.plaintext.context->data_prime_count();
+        diagonal.special.resize(special_primes * n);
+        for (std::size_t j = 0; j < special_primes; ++j)
+          encoder.coefficient_residues(rounded.data(), data_primes + j, diagonal.special.data() + j * n);
       }
       fresh->diagonals.emplace(std::make_pair(giant, baby), std::move(diagonal));
     }
@@ -125,79 +121,92 @@ std::shared_ptr<const LinearTransform::EncodedDiagonals> LinearTransform::encode
   return cache_;
 }
 
-Ciphertext LinearTransform::inner_sum(const EncodedDiagonals& diagonals, long long giant, const std::vector<Ciphertext>& babies,
-                                      double scale) const {
-  const Ciphertext& x = babies.front();
-  const Context& context = *x.context;
-  const std::size_t n = context.ring_degree(), limbs = x.limbs();
-  std::vector<std::pair<const Diagonal*, const Ciphertext*>> terms;
+void LinearTransform::add_inner_sum(const EncodedDiagonals& diagonals, long long giant,
+                                    const std::vector<ExtendedCiphertext>& babies, ExtendedCiphertext& sum) const {
+  const Context& context = *sum.context;
+  const std::size_t n = context.ring_degree(), level = sum.level;
+  std::vector<std::pair<const Diagonal*, const ExtendedCiphertext*>> terms;
   for (std::size_t b = 0; b < baby_steps_.size(); ++b) {
     const auto found = diagonals.diagonals.find(std::make_pair(giant, baby_steps_[b]));
     if (found != diagonals.diagonals.end()) terms.emplace_back(&found->second, &babies[b]);
   }
-  Ciphertext sum = zero_like(x, scale);
-  if (terms.empty()) return sum;
-  // Per prime: each diagonal's residues (made from its coefficients when compact) times both
-  // polynomials of its baby, accumulated.
-  context.pool()->parallel_for(limbs, [&](std::size_t i) {
-    const Modulus& q = context.modulus(i);
-    const bool ifma = context.use_ifma(i);
-    PolyBuffer residues = context.allocate(n), product = context.allocate(n);
-    for (const auto& [diagonal, baby] : terms) {
-      const u64* d = diagonal->plaintext.data.empty() ? nullptr : diagonal->plaintext.limb(i);
-      if (d == nullptr) {
-        reduce_signed_vector(diagonal->coefficients.data(), residues.data(), n, q, context.use_avx512());
-        context.ntt(i).forward(residues.data(), context.simd_path());
-        d = residues.data();
+  if (terms.empty()) return;
+  // Per extended limb: each diagonal's residues (made from its coefficients when compact), and one
+  // dot product with the babies' two polynomials, reduced once, added to the sum.
+  context.pool()->parallel_for(sum.limbs(), [&](std::size_t t) {
+    const std::size_t prime = t <= level ? t : context.special_limb(t - level - 1);
+    const Modulus& q = context.modulus(prime);
+    PolyBuffer residues = context.allocate(terms.size() * n), product = context.allocate(2 * n);
+    const u64* d[64] = {};
+    const u64* c0[64] = {};
+    const u64* c1[64] = {};
+    for (std::size_t k = 0; k < terms.size(); ++k) {
+      const Diagonal& diagonal = *terms[k].first;
+      if (!diagonal.coefficients.empty()) {
+        u64* r = residues.data() + k * n;
+        reduce_signed_vector(diagonal.coefficients.data(), r, n, q, context.use_avx512());
+        context.ntt(prime).forward(r, context.simd_path());
+        d[k] = r;
+      } else {
+        d[k] = t <= level ? diagonal.plaintext.limb(t) : diagonal.special.data() + (t - level - 1) * n;
       }
-      for (std::size_t p = 0; p < 2; ++p) {
-        multiply_mod(baby->limb(p, i), d, product.data(), n, q, ifma);
-        add_mod_vector(sum.limb(p, i), product.data(), sum.limb(p, i), n, q.value, context.use_avx512());
-      }
+      c0[k] = terms[k].second->limb(0, t);
+      c1[k] = terms[k].second->limb(1, t);
     }
+    dot_product_mod(d, c0, c1, terms.size(), q, product.data(), product.data() + n, n, context.use_ifma(prime));
+    for (std::size_t p = 0; p < 2; ++p)
+      add_mod_vector(sum.limb(p, t), product.data() + p * n, sum.limb(p, t), n, q.value, context.use_avx512());
   });
-  return sum;
 }
 
 Ciphertext LinearTransform::apply(const Ciphertext& x, Complex factor, double plaintext_scale, const Encoder& encoder,
                                   const SlotOrder& order, const GaloisKeys& keys) const {
   require(order.slots() == matrix_.slots(), ErrorCode::InvalidArgument, "slot order of another ring degree");
   require(x.level >= 1, ErrorCode::LevelMismatch, "a linear transform needs a level to spend; the ciphertext is at level 0");
-  const auto diagonals = encoded(factor, plaintext_scale, x.level, encoder, order);
+  const auto diagonals = encoded(factor, plaintext_scale, x.level, encoder, order, x.context->special_prime_count());
   std::vector<u64> baby_elements;
   for (long long b : baby_steps_) baby_elements.push_back(order.galois_element(b));
-  const std::vector<Ciphertext> babies = apply_galois_hoisted(x, baby_elements, keys);
+  const std::vector<ExtendedCiphertext> babies = apply_galois_hoisted_extended(x, baby_elements, keys);
   const double scale = x.scale * plaintext_scale;
+  const auto inner_sum = [&](long long giant) {
+    ExtendedCiphertext sum = extended_zero(x.context, x.level, scale);
+    add_inner_sum(*diagonals, giant, babies, sum);
+    return sum;
+  };
 
   if (!horner_) {
-    Ciphertext result = zero_like(x, scale);
+    ExtendedCiphertext result = extended_zero(x.context, x.level, scale);
     for (long long giant : giant_steps_) {
-      Ciphertext inner = inner_sum(*diagonals, giant, babies, scale);
-      if (giant % static_cast<long long>(matrix_.slots()) != 0) inner = apply_galois(inner, order.galois_element(giant), keys);
-      result = add(result, inner);
+      if (giant % static_cast<long long>(matrix_.slots()) == 0) {
+        add_inner_sum(*diagonals, giant, babies, result);
+      } else {
+        add_to(result, apply_galois_extended(inner_sum(giant), order.galois_element(giant), keys));
+      }
     }
-    return rescale(result);
+    return rescale(divide_by_special_primes(std::move(result)));
   }
 
   // Horner's rule over the giants j G, j >= 0: I_0 + rot_G(I_1 + rot_G(I_2 + ...)); over j < 0:
   // rot_-G(I_-1 + rot_-G(I_-2 + ...)).
   const long long first = giant_steps_.front() / giant_, last = giant_steps_.back() / giant_;
-  Ciphertext result = zero_like(x, scale);
+  ExtendedCiphertext result = extended_zero(x.context, x.level, scale);
   if (last >= 0) {
-    Ciphertext acc = inner_sum(*diagonals, last * giant_, babies, scale);
+    ExtendedCiphertext acc = inner_sum(last * giant_);
     for (long long j = last - 1; j >= 0; --j) {
-      acc = add(apply_galois(acc, order.galois_element(giant_), keys), inner_sum(*diagonals, j * giant_, babies, scale));
+      acc = apply_galois_extended(std::move(acc), order.galois_element(giant_), keys);
+      add_inner_sum(*diagonals, j * giant_, babies, acc);
     }
     result = std::move(acc);
   }
   if (first < 0) {
-    Ciphertext acc = inner_sum(*diagonals, first * giant_, babies, scale);
+    ExtendedCiphertext acc = inner_sum(first * giant_);
     for (long long j = first + 1; j < 0; ++j) {
-      acc = add(apply_galois(acc, order.galois_element(-giant_), keys), inner_sum(*diagonals, j * giant_, babies, scale));
+      acc = apply_galois_extended(std::move(acc), order.galois_element(-giant_), keys);
+      add_inner_sum(*diagonals, j * giant_, babies, acc);
     }
-    result = add(result, apply_galois(acc, order.galois_element(-giant_), keys));
+    add_to(result, apply_galois_extended(std::move(acc), order.galois_element(-giant_), keys));
   }
-  return rescale(result);
+  return rescale(divide_by_special_primes(std::move(result)));
 }
 
 }  // namespace cipherlm

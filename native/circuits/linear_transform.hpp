@@ -1,5 +1,8 @@
-// A DiagonalMatrix applied to a ciphertext: baby-step giant-step over its offsets, the baby
-// rotations hoisted (one decomposition), the products accumulated before a single rescale.
+// A DiagonalMatrix applied to a ciphertext: baby-step giant-step over its offsets, double hoisted
+// (Bossuat, Troncoso-Pastoriza, Hubaux, Eurocrypt 2021): the baby rotations share one decomposition
+// and stay over Q_l P (extended_ciphertext.hpp), the inner sums are made there, and each giant step
+// divides by P once (its c1, to switch it) while c0 and the sum of the giants stay over Q_l P until
+// one division and one rescale at the end.
 // Two ways to lay out the giant steps:
 //  - fewest rotations (baby_steps 0): the giant step that needs the fewest rotations in all, each
 //    giant rotation with a key of its own;
@@ -17,6 +20,7 @@
 #include "circuits/diagonal_matrix.hpp"
 #include "circuits/slot_order.hpp"
 #include "ckks/encoder.hpp"
+#include "ckks/extended_ciphertext.hpp"
 
 namespace cipherlm {
 
@@ -42,9 +46,11 @@ class LinearTransform {
                    const SlotOrder& order, const GaloisKeys& keys) const;
 
  private:
-  // One encoded diagonal: an NTT-form plaintext, or (compact) its signed integer coefficients.
+  // One encoded diagonal: an NTT-form plaintext and its residues on the special primes (NTT form,
+  // one limb per prime), or (compact) its signed integer coefficients.
   struct Diagonal {
     Plaintext plaintext;
+    std::vector<u64> special;
     std::vector<std::int64_t> coefficients;
   };
   struct EncodedDiagonals {
@@ -55,10 +61,12 @@ class LinearTransform {
   };
 
   std::shared_ptr<const EncodedDiagonals> encoded(Complex factor, double plaintext_scale, std::size_t level,
-                                                  const Encoder& encoder, const SlotOrder& order) const;
-  // sum over babies b of diagonal(giant, b) * babies[b], at the babies' level and scale * plaintext scale.
-  Ciphertext inner_sum(const EncodedDiagonals& diagonals, long long giant, const std::vector<Ciphertext>& babies,
-                       double scale) const;
+                                                  const Encoder& encoder, const SlotOrder& order,
+                                                  std::size_t special_primes) const;
+  // sum += sum over babies b of diagonal(giant, b) * babies[b], over Q_l P (sum at the babies' level,
+  // at their scale times the plaintext scale).
+  void add_inner_sum(const EncodedDiagonals& diagonals, long long giant, const std::vector<ExtendedCiphertext>& babies,
+                     ExtendedCiphertext& sum) const;
 
   DiagonalMatrix matrix_;
   bool compact_ = false;

@@ -214,6 +214,14 @@ Plaintext Encoder::from_coefficients(const double* rounded, double scale, std::s
   return pt;
 }
 
+void Encoder::coefficient_residues(const double* rounded, std::size_t prime, u64* out) const {
+  const Context& context = *context_;
+  require(prime < context.prime_count(), ErrorCode::InvalidArgument, "no such prime in this context");
+  const Modulus& q = context.modulus(prime);
+  for (std::size_t k = 0; k < n_; ++k) out[k] = reduce_large(rounded[k], q);
+  context.ntt(prime).forward(out, context.simd_path());
+}
+
 Plaintext Encoder::encode(const std::complex<double>* values, std::size_t count, double scale, std::size_t level) const {
   check_level(level);
   const std::vector<double> rounded = rounded_coefficients(values, count, scale);

@@ -28,6 +28,9 @@ class Encoder {
   std::vector<double> rounded_coefficients(const std::complex<double>* values, std::size_t count, double scale) const;
   // Signed integer coefficients to an NTT-form plaintext (each |c| must be below Q_level / 2).
   Plaintext from_coefficients(const double* rounded, double scale, std::size_t level) const;
+  // The same coefficients modulo one of the context's primes (data or special, by index), in NTT
+  // form: the limbs a plaintext needs over Q_l P.
+  void coefficient_residues(const double* rounded, std::size_t prime, u64* out) const;
 
  private:
   // The canonical embedding's FFT over slot_count() points, in the order of the powers of 5

@@ -311,6 +311,10 @@ Plaintext drop_plaintext_to_level(const Plaintext& a, std::size_t level) {
   return r;
 }
 
+const KeySwitchKey& find_galois_key(const GaloisKeys& keys, u64 galois_element) {
+  return galois_key(keys, galois_element, step_name(*keys.context, galois_element));
+}
+
 Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKeys& keys) {
   check_same_context(a.context, keys.context, "ciphertext and Galois keys");
   check_size2(a, "rotation");

@@ -43,6 +43,8 @@ Ciphertext conjugate(const Ciphertext& a, const GaloisKeys& keys);
 // One decomposition of c1 shared by every step.
 std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, const std::vector<long long>& steps, const GaloisKeys& keys);
 Ciphertext apply_galois(const Ciphertext& a, u64 galois_element, const GaloisKeys& keys);
+// The Galois key for an element (in rotation form), or a MissingKey error naming the rotation.
+const KeySwitchKey& find_galois_key(const GaloisKeys& keys, u64 galois_element);
 // Many automorphisms of one ciphertext from one decomposition of c1 (element 1 gives a copy).
 std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vector<u64>& galois_elements,
                                              const GaloisKeys& keys);

@@ -61,11 +61,11 @@ void digit_limb(const Context& context, const u64* poly, const PolyBuffer& scale
 // (acc - [acc]_P converted) * P^-1 for one of the two output polynomials, extended limbs in, level
 // limbs out: out = addend + result (addend optional, and may be out), permuted limb by limb when a
 // permutation is given.
-void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u64* out, const u64* addend,
+void mod_down(const Context& context, u64* extended, std::size_t level, u64* out, const u64* addend,
               const std::uint32_t* permutation) {
   const std::size_t n = context.ring_degree(), special = context.special_prime_count();
   const BaseConverter& converter = context.mod_down_converter();
-  u64* special_limbs = extended.data() + (level + 1) * n;
+  u64* special_limbs = extended + (level + 1) * n;
   // Rounding instead of flooring: divide acc + (P - 1)/2, then take (P - 1)/2 / P back off. A floor
   // would leave a bias of -1/2 on every coefficient, which the all-ones polynomial turns into errors
   // of order N at the slots near zeta^1.
@@ -102,7 +102,7 @@ void mod_down(const Context& context, PolyBuffer& extended, std::size_t level, u
     subtract_table_entries(converted, overflow.data(), excess, special, n, q, context.use_avx512());
     context.ntt(i).forward(converted, context.simd_path());
     const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
-    const u64* acc = extended.data() + i * n;
+    const u64* acc = extended + i * n;
     u64* dst = out + i * n;
     const u64* add = addend != nullptr ? addend + i * n : nullptr;
     // With an addend or a permutation the result stays in `converted`, still in cache, for the last
@@ -133,24 +133,68 @@ void check_key(const Context& context, const KeySwitchKey& key, std::size_t leve
   }
 }
 
-// Inner products of the digits with the key on extended limb t. digit_values(d, buffer) returns the
-// digit's values on this limb, computed into buffer if need be.
-template <typename DigitSource>
+// Inner products of the digits' values on extended limb t (values[d]) with the key.
 void inner_product_limb(const Context& context, const KeySwitchKey& key, std::size_t level, std::size_t t,
-                        std::size_t digits, DigitSource&& digit_values, u64* ext0, u64* ext1) {
-  const std::size_t n = context.ring_degree();
+                        const u64* const* values, std::size_t digits, u64* ext0, u64* ext1) {
   const std::size_t prime = prime_of(context, level, t);
-  const bool ifma = context.use_ifma(prime);
-  PolyBuffer buffer = context.allocate(digits * n);
-  const u64* values[64] = {};
   const u64* key_b[64] = {};
   const u64* key_a[64] = {};
   for (std::size_t d = 0; d < digits; ++d) {
-    values[d] = digit_values(d, buffer.data() + d * n);
     key_b[d] = key.part(d, 0, prime);
     key_a[d] = key.part(d, 1, prime);
   }
-  dot_product_mod(values, key_b, key_a, digits, context.modulus(prime), ext0, ext1, n, ifma);
+  dot_product_mod(values, key_b, key_a, digits, context.modulus(prime), ext0, ext1, context.ring_degree(),
+                  context.use_ifma(prime));
+}
+
+// Calls product(k, t, values) for every key k and extended limb t of a decomposition, limbs in
+// parallel and keys innermost, so that each limb of the decomposition is read once, from cache, for
+// all of them.
+template <typename Product>
+void for_each_decomposed_limb(const Context& context, const Decomposition& decomposition,
+                              const std::vector<const KeySwitchKey*>& keys, Product&& product) {
+  for (const KeySwitchKey* key : keys) check_key(context, *key, decomposition.level);
+  context.pool()->parallel_for(extended_limbs(context, decomposition.level), [&](std::size_t t) {
+    const u64* values[64] = {};
+    for (std::size_t d = 0; d < decomposition.digits; ++d) values[d] = decomposition.limb(context, d, t);
+    for (std::size_t k = 0; k < keys.size(); ++k) product(k, t, static_cast<const u64* const*>(values));
+  });
+}
+
+// Limb t of an extended output: the inner products of the digits' values on it with the key, the
+// addend, the permutation.
+void extended_output_limb(const Context& context, const KeySwitchKey& key, std::size_t level, std::size_t t,
+                          const u64* const* values, std::size_t digits, const ExtendedKeySwitchOutput& output) {
+  const std::size_t n = context.ring_degree();
+  const std::size_t prime = prime_of(context, level, t);
+  const Modulus& modulus = context.modulus(prime);
+  const u64 q = modulus.value;
+  u64* first = output.first + t * n;
+  u64* second = output.second + t * n;
+  // The parts are made in place, or in a limb of scratch (in cache) when a permutation reads them
+  // afterwards or the addend is the output itself.
+  const bool in_scratch = output.permutation != nullptr || output.extended_addend == output.first;
+  PolyBuffer scratch = in_scratch ? context.allocate(2 * n) : PolyBuffer();
+  u64* u0 = in_scratch ? scratch.data() : first;
+  u64* u1 = in_scratch ? scratch.data() + n : second;
+  inner_product_limb(context, key, level, t, values, digits, u0, u1);
+  if (output.extended_addend != nullptr) {
+    add_mod_vector(u0, output.extended_addend + t * n, u0, n, q, context.use_avx512());
+  } else if (output.addend != nullptr && t <= level) {
+    // P * addend; on the special primes P * addend is 0.
+    const u64 p = context.special_product_mod(t), p_shoup = shoup_precompute(p, q);
+    const u64* a = output.addend + t * n;
+    for (std::size_t c = 0; c < n; ++c) u0[c] = add_mod(u0[c], mul_shoup(a[c], p, p_shoup, q), q);
+  }
+  if (output.permutation != nullptr) {
+    for (std::size_t c = 0; c < n; ++c) {
+      first[c] = u0[output.permutation[c]];
+      second[c] = u1[output.permutation[c]];
+    }
+  } else if (in_scratch) {
+    std::copy(u0, u0 + n, first);
+    std::copy(u1, u1 + n, second);
+  }
 }
 
 }  // namespace
@@ -178,35 +222,61 @@ void key_switch(const Context& context, const u64* poly, std::size_t level, cons
   PolyBuffer ext0 = context.allocate(ext * n), ext1 = context.allocate(ext * n);
   // Stream over target limbs: each digit's raised limb is made, used and dropped.
   context.pool()->parallel_for(ext, [&](std::size_t t) {
-    inner_product_limb(context, key, level, t, digits,
-                       [&](std::size_t d, u64* scratch) {
-                         digit_limb(context, poly, scaled, level, d, t, scratch);
-                         return static_cast<const u64*>(scratch);
-                       },
-                       ext0.data() + t * n, ext1.data() + t * n);
+    PolyBuffer raised = context.allocate(digits * n);
+    const u64* values[64] = {};
+    for (std::size_t d = 0; d < digits; ++d) {
+      digit_limb(context, poly, scaled, level, d, t, raised.data() + d * n);
+      values[d] = raised.data() + d * n;
+    }
+    inner_product_limb(context, key, level, t, values, digits, ext0.data() + t * n, ext1.data() + t * n);
   });
-  mod_down(context, ext0, level, output.first, output.first_addend, output.permutation);
-  mod_down(context, ext1, level, output.second, output.second_addend, output.permutation);
+  mod_down(context, ext0.data(), level, output.first, output.first_addend, output.permutation);
+  mod_down(context, ext1.data(), level, output.second, output.second_addend, output.permutation);
 }
 
 void key_switch_decomposed(const Context& context, const Decomposition& decomposition,
                            const std::vector<const KeySwitchKey*>& keys, const std::vector<KeySwitchOutput>& outputs) {
   const std::size_t level = decomposition.level;
-  for (const KeySwitchKey* key : keys) check_key(context, *key, level);
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level), count = keys.size();
   std::vector<PolyBuffer> extended;
   for (std::size_t k = 0; k < 2 * count; ++k) extended.push_back(context.allocate(ext * n));
-  context.pool()->parallel_for(ext, [&](std::size_t t) {
-    for (std::size_t k = 0; k < count; ++k) {
-      inner_product_limb(context, *keys[k], level, t, decomposition.digits,
-                         [&](std::size_t d, u64*) { return decomposition.limb(context, d, t); },
-                         extended[2 * k].data() + t * n, extended[2 * k + 1].data() + t * n);
-    }
+  for_each_decomposed_limb(context, decomposition, keys, [&](std::size_t k, std::size_t t, const u64* const* values) {
+    inner_product_limb(context, *keys[k], level, t, values, decomposition.digits, extended[2 * k].data() + t * n,
+                       extended[2 * k + 1].data() + t * n);
   });
   for (std::size_t k = 0; k < count; ++k) {
-    mod_down(context, extended[2 * k], level, outputs[k].first, outputs[k].first_addend, outputs[k].permutation);
-    mod_down(context, extended[2 * k + 1], level, outputs[k].second, outputs[k].second_addend, outputs[k].permutation);
+    mod_down(context, extended[2 * k].data(), level, outputs[k].first, outputs[k].first_addend, outputs[k].permutation);
+    mod_down(context, extended[2 * k + 1].data(), level, outputs[k].second, outputs[k].second_addend, outputs[k].permutation);
   }
+}
+
+void key_switch_decomposed_extended(const Context& context, const Decomposition& decomposition,
+                                    const std::vector<const KeySwitchKey*>& keys,
+                                    const std::vector<ExtendedKeySwitchOutput>& outputs) {
+  for_each_decomposed_limb(context, decomposition, keys, [&](std::size_t k, std::size_t t, const u64* const* values) {
+    extended_output_limb(context, *keys[k], decomposition.level, t, values, decomposition.digits, outputs[k]);
+  });
+}
+
+void key_switch_extended(const Context& context, const u64* poly, std::size_t level, const KeySwitchKey& key,
+                         const ExtendedKeySwitchOutput& output) {
+  check_key(context, key, level);
+  const std::size_t n = context.ring_degree(), digits = context.digits_at_level(level);
+  const PolyBuffer scaled = scaled_coefficients(context, poly, level);
+  // Streamed over target limbs, as key_switch does.
+  context.pool()->parallel_for(extended_limbs(context, level), [&](std::size_t t) {
+    PolyBuffer raised = context.allocate(digits * n);
+    const u64* values[64] = {};
+    for (std::size_t d = 0; d < digits; ++d) {
+      digit_limb(context, poly, scaled, level, d, t, raised.data() + d * n);
+      values[d] = raised.data() + d * n;
+    }
+    extended_output_limb(context, key, level, t, values, digits, output);
+  });
+}
+
+void divide_by_special_primes(const Context& context, u64* extended, std::size_t level, u64* out, const u64* addend) {
+  mod_down(context, extended, level, out, addend, nullptr);
 }
 
 void key_switch_level0(const Context& context, const u64* poly, const KeySwitchKey& key, u64* out0, u64* out1) {
