@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       {"ntt", ntt_suite},
       {"ckks round trip", ckks_round_trip_suite},
       {"serialization", serialization_suite},
+      {"linear transform", linear_transform_suite},
   };
   for (const auto& suite : suites) {
     const int before = checks.count();
