@@ -73,17 +73,18 @@ x64_prebuild() {
 }
 
 # Test files the portable check leaves out unless CIPHERLM_PORTABLE_SUITE=full, to keep .ci/run
-# within its 30 minutes on 2 cores (docs/platforms.md has the measured times). None but the first three
+# within its 30 minutes on 2 cores (docs/platforms.md has the measured times). None but the first four
 # loads the native code: the plaintext model's tests, the layering and portability checks of the
-# sources, and the package test, which packs the default build's prebuild. The first three,
-# test/private/pipeline.test.ts, standard.test.ts and training.test.ts, are end-to-end private
-# inference (both models) and fine-tuning (2.5, 1.5 and 8 minutes on the default build, about twice
-# to three times that on the portable one), composed of the fused kernels whose own tests
-# (test/private/kernels.test.ts, softmax-kernels.test.ts, training-kernels.test.ts) do run here.
-# The service's tests (test/service/: HTTP, SQLite, queues and
-# processes around that same pipeline, with a 30 s load test) exercise no engine code of their own.
+# sources, and the package test, which packs the default build's prebuild. The first four,
+# test/private/pipeline.test.ts, standard.test.ts, training.test.ts and training-resume.test.ts, are
+# end-to-end private inference (both models) and fine-tuning (2, 2, 3 and 6 minutes on the default
+# build of a 2-core AVX2 machine, about twice that on the portable one), composed of the fused kernels
+# whose own tests (test/private/kernels.test.ts, softmax-kernels.test.ts, training-kernels.test.ts) do
+# run here. The service's tests (test/service/: HTTP, SQLite, queues and processes around that same
+# pipeline, with a 30 s load test) exercise no engine code of their own.
 portable_skipped=(
-  test/private/pipeline.test.ts test/private/standard.test.ts test/private/training.test.ts 'test/service/**'
+  test/private/pipeline.test.ts test/private/standard.test.ts test/private/training.test.ts
+  test/private/training-resume.test.ts 'test/service/**'
   test/model/checkpoint.test.ts test/model/data.test.ts test/model/gradients.test.ts
   test/model/opcounts.test.ts test/model/optim.test.ts test/model/poly.test.ts
   test/layers.test.ts test/portability.test.ts test/package.test.ts
