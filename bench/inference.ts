@@ -9,8 +9,11 @@
  * Every row runs in its own process (so that its peak resident memory is its own): key generation,
  * encryption of the adapters and head, then `count` sentences in requests of up to 8 row groups.
  * A row: { task, variant, threads, sequences, seconds, secondsPerSequence, bootstraps, keyMB,
- * peakRssMB, maxLogitError, agreement, accuracyPlain, accuracyEncrypted, stageSeconds }, with
+ * peakRssMB, maxLogitError, agreement, accuracyPlain, accuracyEncrypted, stageSeconds, differences }, with
  * agreement the fraction of equal predictions and maxLogitError the largest |encrypted - plaintext|.
+ * `differences` lists every sentence whose logits are off by more than `--tolerance` (default 1e-2, the
+ * issue's bound) or whose prediction differs, with the stage that lost the precision: its request is
+ * run once more with the stage outputs returned (not timed) and set beside the plaintext executor's.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -19,6 +22,7 @@ import { loadCheckpoint } from '../src/model/checkpoint';
 import type { Variant } from '../src/model/model';
 import { encodeSplit, getTokenizer, pretrainedFile, TASKS, WEIGHTS, type TaskName } from '../src/model/setup';
 import { PrivateInferenceClient } from '../src/private/client';
+import { stageErrors, worstStage } from '../src/private/diagnose';
 import { PIPELINE_PRESETS } from '../src/private/presets';
 import { PrivateInferenceServer } from '../src/private/server';
 
@@ -38,13 +42,23 @@ interface Row {
   accuracyPlain: number;
   accuracyEncrypted: number;
   stageSeconds: Record<string, number>;
+  differences: Difference[];
+}
+
+/** A sentence beyond the tolerance or with another prediction, and where its error grew most. */
+interface Difference {
+  sentence: number;
+  logitError: number;
+  samePrediction: boolean;
+  stage: string;
+  stageError: number;
 }
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: string): string => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
 
 /** One row, in this process. */
-async function runRow(task: TaskName, variant: Variant, presetName: string, threads: number, count: number): Promise<Row> {
+async function runRow(task: TaskName, variant: Variant, presetName: string, threads: number, count: number, tolerance: number): Promise<Row> {
   const preset = PIPELINE_PRESETS[presetName];
   const insecure = { allowInsecureParametersForTestsOnly: preset.insecure };
   const server = await PrivateInferenceServer.create({ model: loadCheckpoint(pretrainedFile(variant)).model, preset, threads, ...insecure });
@@ -62,7 +76,7 @@ async function runRow(task: TaskName, variant: Variant, presetName: string, thre
   server.acceptWeights(await client.encryptWeights());
   const sentences = encodeSplit(getTokenizer(), loadTask(task).test.slice(0, count), model.cfg.maxLen);
   const perRequest = client.sequencesPerGroup * 8;
-  const row: Row = { task, variant, preset: preset.name, threads, sequences: sentences.length, seconds: 0, secondsPerSequence: 0, bootstraps: 0, keyMB: keyBytes / 2 ** 20, peakRssMB: 0, maxLogitError: 0, agreement: 0, accuracyPlain: 0, accuracyEncrypted: 0, stageSeconds: {} };
+  const row: Row = { task, variant, preset: preset.name, threads, sequences: sentences.length, seconds: 0, secondsPerSequence: 0, bootstraps: 0, keyMB: keyBytes / 2 ** 20, peakRssMB: 0, maxLogitError: 0, agreement: 0, accuracyPlain: 0, accuracyEncrypted: 0, stageSeconds: {}, differences: [] };
   for (let start = 0; start < sentences.length; start += perRequest) {
     const chunk = sentences.slice(start, start + perRequest);
     const { request, batch } = await client.encryptBatch(chunk.map((e) => e.ids));
@@ -77,14 +91,26 @@ async function runRow(task: TaskName, variant: Variant, presetName: string, thre
       row.stageSeconds[kind] = (row.stageSeconds[kind] ?? 0) + s.seconds;
     }
     const logits = await client.decryptLogits(response, batch);
+    const differing: Omit<Difference, 'stage' | 'stageError'>[] = [];
     chunk.forEach((e, i) => {
       const plain = model.classify(e.ids).logits;
       const argmax = (v: ArrayLike<number>) => Array.from(v).reduce((best, x, c, a) => (x > a[best] ? c : best), 0);
-      row.maxLogitError = Math.max(row.maxLogitError, ...Array.from(plain, (v, c) => Math.abs(v - logits[i][c])));
-      row.agreement += argmax(plain) === argmax(logits[i]) ? 1 : 0;
+      const logitError = Math.max(...Array.from(plain, (v, c) => Math.abs(v - logits[i][c])));
+      const samePrediction = argmax(plain) === argmax(logits[i]);
+      row.maxLogitError = Math.max(row.maxLogitError, logitError);
+      row.agreement += samePrediction ? 1 : 0;
       row.accuracyPlain += argmax(plain) === e.label ? 1 : 0;
       row.accuracyEncrypted += argmax(logits[i]) === e.label ? 1 : 0;
+      if (logitError > tolerance || !samePrediction) differing.push({ sentence: start + i, logitError, samePrediction });
     });
+    if (differing.length > 0) {
+      const probed = await server.infer(request, { probes: true });
+      const errors = await stageErrors(client, model, probed, batch, chunk.map((e) => e.ids));
+      for (const d of differing) {
+        const worst = worstStage(errors[d.sentence - start]);
+        row.differences.push({ ...d, stage: worst.stage, stageError: worst.maxError });
+      }
+    }
   }
   process.stderr.write('\n');
   for (const k of ['agreement', 'accuracyPlain', 'accuracyEncrypted'] as const) row[k] /= sentences.length;
@@ -95,8 +121,8 @@ async function runRow(task: TaskName, variant: Variant, presetName: string, thre
 
 async function main(): Promise<void> {
   if (argv[0] === '--row') {
-    const [task, variant, preset, threads, count] = argv.slice(1);
-    process.stdout.write(JSON.stringify(await runRow(task as TaskName, variant as Variant, preset, Number(threads), Number(count))) + '\n');
+    const [task, variant, preset, threads, count, tolerance] = argv.slice(1);
+    process.stdout.write(JSON.stringify(await runRow(task as TaskName, variant as Variant, preset, Number(threads), Number(count), Number(tolerance))) + '\n');
     return;
   }
   const json = argv.includes('--json');
@@ -107,6 +133,8 @@ async function main(): Promise<void> {
   const threads = option('threads', String(Math.min(2, os.availableParallelism()))).split(',').map(Number);
   const variants = option('variants', 'hefriendly,standard').split(',') as Variant[];
   const count = Number(option('count', '12'));
+  const tolerance = Number(option('tolerance', '1e-2'));
+  if (!(tolerance >= 0)) throw new Error('--tolerance must be a number at least 0');
   const log = (line: string) => (json ? process.stderr : process.stdout).write(line + '\n');
   log(`cipherlm private-inference benchmark: ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, preset ${presetName}, ${count} sentences per row`);
   const rows: Row[] = [];
@@ -115,10 +143,12 @@ async function main(): Promise<void> {
     for (const variant of variants)
       for (const t of threads) {
         try {
-          const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--row', task, variant, presetName, String(t), String(count)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+          const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--row', task, variant, presetName, String(t), String(count), String(tolerance)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
           const row = JSON.parse(out.toString().trim().split('\n').pop()!) as Row;
           rows.push(row);
           log(`${task} ${variant} ${t} threads: ${row.secondsPerSequence.toFixed(2)} s/sequence (${row.sequences} sequences, ${row.bootstraps} bootstraps), keys ${row.keyMB.toFixed(0)} MiB, peak ${row.peakRssMB.toFixed(0)} MiB, max logit error ${row.maxLogitError.toExponential(2)}, agreement ${(100 * row.agreement).toFixed(1)}%`);
+          for (const d of row.differences)
+            log(`  sentence ${d.sentence}: logit error ${d.logitError.toExponential(2)}, ${d.samePrediction ? 'same prediction' : 'another prediction'}; error grew most at ${d.stage} (${d.stageError.toExponential(2)})`);
         } catch (error) {
           failures.push({ task, variant, threads: t, error: String((error as Error).message).split('\n')[0] });
           log(`${task} ${variant} ${t} threads: failed (${failures[failures.length - 1].error})`);
