@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "ckks/key_groups.hpp"
 #include "ring/elementwise.hpp"
 #include "ring/error.hpp"
 #include "rlwe/keyswitch.hpp"
@@ -396,32 +397,25 @@ std::vector<Ciphertext> apply_galois_hoisted(const Ciphertext& a, const std::vec
   }
   const Decomposition decomposition = decompose(context, a.poly(1), a.level);
   std::vector<Ciphertext> results(galois_elements.size());
-  // Keys are applied a group at a time: each limb of the decomposition is read once per group, from
-  // cache, so that the inner products stream only the keys. The group bounds the memory held.
-  constexpr std::size_t kGroup = 4;
-  std::vector<std::size_t> pending;
-  for (std::size_t e = 0; e < galois_elements.size(); ++e) {
-    if (galois_elements[e] == 1) {
-      results[e] = a;
-      results[e].seeded = false;
-    } else {
-      pending.push_back(e);
-    }
-  }
-  for (std::size_t start = 0; start < pending.size(); start += kGroup) {
-    const std::size_t count = std::min(kGroup, pending.size() - start);
-    std::vector<const KeySwitchKey*> group_keys(count);
-    std::vector<std::shared_ptr<const std::vector<std::uint32_t>>> permutations(count);
-    std::vector<KeySwitchOutput> outputs(count);
-    for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t e = pending[start + k];
-      group_keys[k] = keys.find(galois_elements[e]);
-      permutations[k] = context.automorphism_permutation(galois_elements[e]);
-      results[e] = like(a, 2);
-      outputs[k] = rotation_output(a, results[e], permutations[k]);
-    }
-    key_switch_decomposed(context, decomposition, group_keys, outputs);
-  }
+  for_each_key_group(
+      galois_elements,
+      [&](std::size_t e) {
+        results[e] = a;
+        results[e].seeded = false;
+      },
+      [&](const std::vector<std::size_t>& group) {
+        std::vector<const KeySwitchKey*> group_keys(group.size());
+        std::vector<std::shared_ptr<const std::vector<std::uint32_t>>> permutations(group.size());
+        std::vector<KeySwitchOutput> outputs(group.size());
+        for (std::size_t k = 0; k < group.size(); ++k) {
+          const std::size_t e = group[k];
+          group_keys[k] = keys.find(galois_elements[e]);
+          permutations[k] = context.automorphism_permutation(galois_elements[e]);
+          results[e] = like(a, 2);
+          outputs[k] = rotation_output(a, results[e], permutations[k]);
+        }
+        key_switch_decomposed(context, decomposition, group_keys, outputs);
+      });
   return results;
 }
 

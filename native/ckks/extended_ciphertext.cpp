@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ckks/evaluator.hpp"
+#include "ckks/key_groups.hpp"
 #include "ring/elementwise.hpp"
 #include "ring/error.hpp"
 #include "rlwe/keyswitch.hpp"
@@ -11,31 +12,28 @@ namespace cipherlm {
 
 namespace {
 
-ExtendedCiphertext extended_like(const ContextPtr& context, std::size_t level, double scale) {
+// An extended ciphertext's storage: uninitialised for a result about to be written in full.
+ExtendedCiphertext extended_buffer(const ContextPtr& context, std::size_t level, double scale, bool zeroed) {
   ExtendedCiphertext r;
   r.context = context;
   r.level = level;
   r.scale = scale;
-  r.data = context->allocate(2 * (level + 1 + context->special_prime_count()) * context->ring_degree());
+  const std::size_t words = 2 * (level + 1 + context->special_prime_count()) * context->ring_degree();
+  r.data = zeroed ? context->allocate_zeroed(words) : context->allocate(words);
   return r;
 }
 
 }  // namespace
 
 ExtendedCiphertext extended_zero(const ContextPtr& context, std::size_t level, double scale) {
-  ExtendedCiphertext r;
-  r.context = context;
-  r.level = level;
-  r.scale = scale;
-  r.data = context->allocate_zeroed(2 * (level + 1 + context->special_prime_count()) * context->ring_degree());
-  return r;
+  return extended_buffer(context, level, scale, true);
 }
 
 ExtendedCiphertext extend(const Ciphertext& x) {
   require(x.size == 2, ErrorCode::InvalidArgument, "only a ciphertext of size 2 can be extended (relinearize first)");
   const Context& context = *x.context;
   const std::size_t n = context.ring_degree(), limbs = x.limbs();
-  ExtendedCiphertext r = extended_like(x.context, x.level, x.scale);
+  ExtendedCiphertext r = extended_buffer(x.context, x.level, x.scale, false);
   context.pool()->parallel_for(r.limbs(), [&](std::size_t t) {
     for (std::size_t p = 0; p < 2; ++p) {
       u64* out = r.limb(p, t);
@@ -63,34 +61,24 @@ std::vector<ExtendedCiphertext> apply_galois_hoisted_extended(const Ciphertext& 
   }
   const Decomposition decomposition = decompose(context, x.poly(1), x.level);
   std::vector<ExtendedCiphertext> results(galois_elements.size());
-  // A group of keys at a time, as apply_galois_hoisted does: each limb of the decomposition is read
-  // once per group, from cache.
-  constexpr std::size_t kGroup = 4;
-  std::vector<std::size_t> pending;
-  for (std::size_t e = 0; e < galois_elements.size(); ++e) {
-    if (galois_elements[e] == 1) {
-      results[e] = extend(x);
-    } else {
-      pending.push_back(e);
-    }
-  }
-  for (std::size_t start = 0; start < pending.size(); start += kGroup) {
-    const std::size_t count = std::min(kGroup, pending.size() - start);
-    std::vector<const KeySwitchKey*> group_keys(count);
-    std::vector<std::shared_ptr<const std::vector<std::uint32_t>>> permutations(count);
-    std::vector<ExtendedKeySwitchOutput> outputs(count);
-    for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t e = pending[start + k];
-      group_keys[k] = all_keys[e];
-      permutations[k] = context.automorphism_permutation(galois_elements[e]);
-      results[e] = extended_like(x.context, x.level, x.scale);
-      outputs[k].first = results[e].poly(0);
-      outputs[k].second = results[e].poly(1);
-      outputs[k].addend = x.poly(0);
-      outputs[k].permutation = permutations[k]->data();
-    }
-    key_switch_decomposed_extended(context, decomposition, group_keys, outputs);
-  }
+  for_each_key_group(
+      galois_elements, [&](std::size_t e) { results[e] = extend(x); },
+      [&](const std::vector<std::size_t>& group) {
+        std::vector<const KeySwitchKey*> group_keys(group.size());
+        std::vector<std::shared_ptr<const std::vector<std::uint32_t>>> permutations(group.size());
+        std::vector<ExtendedKeySwitchOutput> outputs(group.size());
+        for (std::size_t k = 0; k < group.size(); ++k) {
+          const std::size_t e = group[k];
+          group_keys[k] = all_keys[e];
+          permutations[k] = context.automorphism_permutation(galois_elements[e]);
+          results[e] = extended_buffer(x.context, x.level, x.scale, false);
+          outputs[k].first = results[e].poly(0);
+          outputs[k].second = results[e].poly(1);
+          outputs[k].addend = x.poly(0);
+          outputs[k].permutation = permutations[k]->data();
+        }
+        key_switch_decomposed_extended(context, decomposition, group_keys, outputs);
+      });
   return results;
 }
 
