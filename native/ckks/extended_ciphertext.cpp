@@ -12,7 +12,7 @@ namespace cipherlm {
 
 namespace {
 
-// An extended ciphertext's storage: uninitialised for a result about to be written in full.
+// An extended ciphertext's storage, zeroed, or left uninitialised for a result about to be written in full.
 ExtendedCiphertext extended_buffer(const ContextPtr& context, std::size_t level, double scale, bool zeroed) {
   ExtendedCiphertext r;
   r.context = context;
