@@ -16,6 +16,7 @@ import {
   Evaluator,
   type Ciphertext,
   type Plaintext,
+  type SimdPath,
 } from '../src';
 
 // ---------------------------------------------------------------- options
@@ -82,6 +83,16 @@ interface HoistedRow {
   ratio: number;
 }
 const HOISTED_STEPS = [1, 2, 3, 4, 5, 6, 7, 8];
+/** The same operations on each kernel family this CPU runs, 1 thread (every path gives the same bits). */
+interface SimdRow {
+  op: 'encode' | 'multiply_relinearize' | 'rotate';
+  N: number;
+  simdPath: SimdPath;
+  medianMs: number;
+  /** portable's medianMs / this one's: the kernel family's speed-up */
+  speedupOverPortable: number;
+}
+const SIMD_PATHS = (['portable', 'avx2', 'avx512ifma'] as const).filter((path) => CkksContext.cpuSupports(path));
 
 // ---------------------------------------------------------------- timing helpers
 function median(xs: number[]): number {
@@ -129,7 +140,7 @@ function randomVector(n: number, seed: number): Float64Array {
 }
 
 // ---------------------------------------------------------------- cipherlm
-async function benchCipherlm(p: Params, reps: number, rows: Row[], batchRows: BatchRow[], hoistedRows: HoistedRow[]): Promise<{ data: bigint[]; special: bigint[] }> {
+async function benchCipherlm(p: Params, reps: number, rows: Row[], batchRows: BatchRow[], hoistedRows: HoistedRow[], simdRows: SimdRow[]): Promise<{ data: bigint[]; special: bigint[] }> {
   const ctx = CkksContext.create({ ringDegree: p.N, dataBits: p.dataBits, specialBits: p.specialBits, threads: 1, scale: SCALE });
   const data = [...ctx.dataPrimes];
   const special = [...ctx.specialPrimes];
@@ -208,6 +219,34 @@ async function benchCipherlm(p: Params, reps: number, rows: Row[], batchRows: Ba
     for (const op of OPS) rows.push({ op, N: p.N, impl: 'cipherlm', threads, medianMs: t[op] });
     log(`  cipherlm N=${p.N} threads=${threads}: done`);
   }
+
+  // Kernel families side by side, 1 thread, the fastest one restored afterwards.
+  ctx.threads = 1;
+  const fastest = ctx.simdPath;
+  const portableMs: Partial<Record<SimdRow['op'], number>> = {};
+  for (const path of SIMD_PATHS) {
+    ctx.simdPath = path;
+    const timed: Record<SimdRow['op'], number> = {
+      encode: timeSync(reps, () => {
+        const pt = encoder.encode(x);
+        return () => pt.dispose();
+      }),
+      multiply_relinearize: timeSync(reps, () => {
+        const ct = evaluator.multiplyRelinearize(ctX, ctY, rk);
+        return () => ct.dispose();
+      }),
+      rotate: timeSync(reps, () => {
+        const ct = evaluator.rotate(ctX, 1, gk);
+        return () => ct.dispose();
+      }),
+    };
+    for (const op of Object.keys(timed) as SimdRow['op'][]) {
+      portableMs[op] ??= timed[op];
+      simdRows.push({ op, N: p.N, simdPath: path, medianMs: timed[op], speedupOverPortable: Number((portableMs[op]! / timed[op]).toFixed(2)) });
+    }
+  }
+  ctx.simdPath = fastest;
+  log(`  cipherlm N=${p.N} SIMD paths (${SIMD_PATHS.join(', ')}): done`);
 
   // Batch section: BATCH independent pairs.
   const as: Ciphertext[] = [];
@@ -375,12 +414,13 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const batchRows: BatchRow[] = [];
   const hoistedRows: HoistedRow[] = [];
+  const simdRows: SimdRow[] = [];
   const params: Record<string, unknown>[] = [];
   log(`cipherlm ops benchmark: ${os.cpus()[0]?.model ?? 'cpu'}, ${allThreads} threads, node ${process.version}`);
   for (const N of ringDegrees) {
     const p = PARAMS[N];
     const reps = repsOverride ?? p.reps;
-    const { data, special } = await benchCipherlm(p, reps, rows, batchRows, hoistedRows);
+    const { data, special } = await benchCipherlm(p, reps, rows, batchRows, hoistedRows, simdRows);
     const primes = [...data, ...special];
     params.push({
       N,
@@ -399,12 +439,14 @@ async function main(): Promise<void> {
       rows,
       batch: batchRows,
       hoisted: hoistedRows,
+      simd: simdRows,
       params,
       machine: {
         cpu: os.cpus()[0]?.model,
         availableParallelism: allThreads,
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
+        simdPaths: SIMD_PATHS,
       },
       totalSeconds: Number(totalS.toFixed(1)),
     };
@@ -454,6 +496,11 @@ async function main(): Promise<void> {
   console.log(hh);
   console.log('-'.repeat(hh.length));
   for (const r of hoistedRows) console.log([pad(String(r.N), 6), pad(String(r.threads), 8), pad(fmt(r.singlesMs), 11), pad(fmt(r.hoistedMs), 10), pad(r.ratio.toFixed(2), 7)].join(' '));
+  console.log(`\nKernel families on this CPU (1 thread, ms; the other tables use the fastest, ${SIMD_PATHS[SIMD_PATHS.length - 1]})`);
+  const sh = [pad('N', 6), pad('op', 22, true), pad('path', 11, true), pad('ms', 9), pad('vs portable', 12)].join(' ');
+  console.log(sh);
+  console.log('-'.repeat(sh.length));
+  for (const r of simdRows) console.log([pad(String(r.N), 6), pad(r.op, 22, true), pad(r.simdPath, 11, true), pad(fmt(r.medianMs), 9), pad(r.speedupOverPortable.toFixed(2) + 'x', 12)].join(' '));
   console.log(`\ntotal ${totalS.toFixed(1)} s`);
 }
 

@@ -3,8 +3,8 @@
 // made for them (native/ring/README.md, "Portable code"), so that every other file builds with GCC,
 // Clang and MSVC on x86-64 and ARM64:
 //   - 128-bit arithmetic and bit-scan builtins only in ring/uint128.hpp;
-//   - x86 SIMD (intrinsics, <immintrin.h>, target attributes) only in files named *avx512* or *ifma*,
-//     and every such .cpp guarded by `#if CIPHERLM_AVX512_KERNELS`;
+//   - x86 SIMD (intrinsics, <immintrin.h>, target attributes) only in files named *avx2*, *avx512* or *ifma*,
+//     and every such .cpp guarded by `#if CIPHERLM_X86_KERNELS`;
 //   - CPU feature queries only in ring/cpu_features.cpp;
 //   - operating-system headers and calls only in rlwe/prng.cpp and rlwe/secure_memory.cpp.
 //
@@ -16,7 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { nativeSourceFiles } = require('./native-sources');
 
-const SIMD_FILE = /(avx512|ifma)[^/]*$/;
+const SIMD_FILE = /(avx2|avx512|ifma)[^/]*$/;
 const OS_FILES = ['rlwe/prng.cpp', 'rlwe/secure_memory.cpp'];
 const RULES = [
   {
@@ -29,7 +29,7 @@ const RULES = [
     what: 'x86 SIMD',
     pattern: /#\s*include\s*<(\w*mmintrin|x86intrin)\.h>|__attribute__\s*\(\(\s*target|\b_mm(256|512)?_\w+\s*\(/,
     allowed: (file) => SIMD_FILE.test(file) || file === 'ring/cpu_features.cpp',
-    where: 'files named *avx512* or *ifma*',
+    where: 'files named *avx2*, *avx512* or *ifma*',
   },
   {
     what: 'a CPU feature query',
@@ -44,7 +44,7 @@ const RULES = [
     where: OS_FILES.join(' and '),
   },
 ];
-const GUARD = /^\s*#\s*if\s+CIPHERLM_AVX512_KERNELS\b/m;
+const GUARD = /^\s*#\s*if\s+CIPHERLM_X86_KERNELS\b/m;
 
 function checkPortability(root) {
   const violations = [];
@@ -53,7 +53,7 @@ function checkPortability(root) {
     const relative = path.relative(root, file).split(path.sep).join('/');
     const text = fs.readFileSync(file, 'utf8');
     if (SIMD_FILE.test(relative) && relative.endsWith('.cpp') && !GUARD.test(text)) {
-      violations.push(`${relative}: a SIMD kernel file without #if CIPHERLM_AVX512_KERNELS around its code`);
+      violations.push(`${relative}: a SIMD kernel file without #if CIPHERLM_X86_KERNELS around its code`);
     }
     text.split('\n').forEach((line, index) => {
       const code = line.replace(/\/\/.*$/, '');

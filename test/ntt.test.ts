@@ -32,7 +32,8 @@ function negacyclicProduct(a: BigUint64Array, b: BigUint64Array, q: bigint): Big
   return BigUint64Array.from(out);
 }
 
-const paths = (['portable', 'avx512ifma'] as const).filter((p) => CkksContext.cpuSupports(p));
+const paths = (['portable', 'avx2', 'avx512ifma'] as const).filter((p) => CkksContext.cpuSupports(p));
+const simdPaths = paths.filter((p) => p !== 'portable');
 
 describe('negacyclic NTT', () => {
   it('this CPU runs the portable path (and reports its SIMD paths)', () => {
@@ -62,27 +63,35 @@ describe('negacyclic NTT', () => {
 });
 
 describe('SIMD paths agree bit for bit', () => {
-  it.runIf(CkksContext.cpuSupports('avx512ifma'))('AVX-512 (IFMA and 64-bit) equals portable, forward and inverse, at several N', async () => {
+  it('a context starts on the fastest path this CPU runs', () => {
+    const context = CkksContext.create({ ringDegree: 16, dataBits: [30], specialBits: [31], allowInsecureParametersForTestsOnly: true });
+    expect(context.simdPath).toBe(paths[paths.length - 1]);
+    context.dispose();
+  });
+
+  it.runIf(simdPaths.length > 0).each(simdPaths)('%s equals portable, forward and inverse, at several N', async (path) => {
     for (const ringDegree of [16, 1024, 16384]) {
-      // 30-50 bits: the IFMA kernels; 55-60 bits: the 64-bit AVX-512 kernels.
+      // 30-50 bits: the IFMA and AVX2 kernels; 55-60 bits: the 64-bit AVX-512 kernels (portable on AVX2).
       const ctx = CkksContext.create({ ringDegree, dataBits: [30, 40, 50, 55], specialBits: [59, 60], allowInsecureParametersForTestsOnly: true });
       const all = [...ctx.dataPrimes, ...ctx.specialPrimes];
       for (let limb = 0; limb < all.length; limb++) {
         const values = new BigUint64Array(ringDegree).map(() => BigInt(Math.floor(Math.random() * 2 ** 29)));
         const portable = await ctx.nttForward(limb, values, 'portable');
-        const simd = await ctx.nttForward(limb, values, 'avx512ifma');
+        const simd = await ctx.nttForward(limb, values, path);
         expect(Buffer.from(simd.buffer).equals(Buffer.from(portable.buffer))).toBe(true);
-        const back = await ctx.nttInverse(limb, portable, 'avx512ifma');
+        const back = await ctx.nttInverse(limb, portable, path);
         expect(Buffer.from(back.buffer).equals(Buffer.from((await ctx.nttInverse(limb, portable, 'portable')).buffer))).toBe(true);
       }
       ctx.dispose();
     }
   });
 
-  it.runIf(CkksContext.cpuSupports('avx512ifma')).each([
-    ['IFMA-sized primes', undefined],
-    ['55-60-bit primes (64-bit AVX-512 kernels)', { ringDegree: 8192, dataBits: [60, 55, 55], specialBits: [60, 60], allowInsecureParametersForTestsOnly: true }],
-  ])('whole computations decrypt identically on either path: %s', async (_name, options) => {
+  it.runIf(simdPaths.length > 0).each(
+    simdPaths.flatMap((path) => [
+      [path, 'IFMA-sized primes', undefined],
+      [path, '55-60-bit primes (64-bit AVX-512 kernels)', { ringDegree: 8192, dataBits: [60, 55, 55], specialBits: [60, 60], allowInsecureParametersForTestsOnly: true }],
+    ]),
+  )('whole computations decrypt identically on %s and portable: %s', async (path, _name, options) => {
     const { makeKit, randomVector } = await import('./helpers');
     const kit = makeKit(options as never, [1]);
     const x = randomVector(kit.context.slotCount), y = randomVector(kit.context.slotCount);
@@ -99,7 +108,7 @@ describe('SIMD paths agree bit for bit', () => {
     // Every step is deterministic given its inputs: both paths must give the same bytes.
     kit.context.simdPath = 'portable';
     const portable = run();
-    kit.context.simdPath = 'avx512ifma';
+    kit.context.simdPath = path as 'avx2' | 'avx512ifma';
     expect(run().equals(portable)).toBe(true);
   });
 });

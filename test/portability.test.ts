@@ -34,7 +34,7 @@ describe('native portability (scripts/check-portability.js)', () => {
     ['kernels/wrong.cpp', '__attribute__((target("avx2"))) void f();', 'x86 SIMD'],
     ['rlwe/wrong.cpp', 'bool fast = __builtin_cpu_supports("avx2");', 'a CPU feature query'],
     ['formats/wrong.cpp', '#include <unistd.h>', 'an operating-system header'],
-    ['kernels/gelu_avx512.cpp', '#include "ring/avx512_arith.hpp"', 'without #if CIPHERLM_AVX512_KERNELS'],
+    ['kernels/gelu_avx512.cpp', '#include "ring/avx512_arith.hpp"', 'without #if CIPHERLM_X86_KERNELS'],
   ])('%s with %s fails, naming the file', (file, code, reason) => {
     const path = join(copy, file);
     writeFileSync(path, `// deliberately wrong\n${code}\n`);

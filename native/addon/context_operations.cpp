@@ -64,8 +64,9 @@ SimdPath simd_path_argument(const Napi::CallbackInfo& info, std::size_t index) {
   Napi::Value v = argument(info, index, "path");
   const std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
   if (name == "portable") return SimdPath::Portable;
+  if (name == "avx2") return SimdPath::Avx2;
   if (name == "avx512ifma") return SimdPath::Avx512Ifma;
-  throw Error(ErrorCode::InvalidArgument, "SIMD path must be 'portable' or 'avx512ifma'");
+  throw Error(ErrorCode::InvalidArgument, "SIMD path must be 'portable', 'avx2' or 'avx512ifma'");
 }
 
 Work ntt_hook(const Napi::CallbackInfo& info, std::size_t first, bool forward) {

@@ -51,7 +51,7 @@ void BaseConverter::convert_to_target_limb(std::size_t j, const u64* const* scal
     reduce_mod(scaled[0], out, n, p, simd && p.value < (u64(1) << 50) && source_[0].value < (u64(1) << 52));
     return;
   }
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
   if (simd && n % 8 == 0) {
     weighted_sum_mod_avx512(scaled, factors, punctured_in_target_shoup_.data() + j * k, k, p.value, out, n);
     return;

@@ -30,7 +30,7 @@ class BaseConverter {
   std::vector<u64> punctured_in_target_shoup_;
 };
 
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
 // sum_i y_i * factor_i mod p over n coefficients, with 64-bit Shoup factors (p below 2^61).
 void weighted_sum_mod_avx512(const u64* const* y, const u64* factors, const u64* factors_shoup, std::size_t terms,
                              u64 p, u64* out, std::size_t n);

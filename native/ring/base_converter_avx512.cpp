@@ -1,7 +1,7 @@
 // The AVX-512 kernel of RNS base conversion: a sum of Shoup products by per-prime constants, kept in
 // [0, 2p) after every term, so it holds for any number of source primes.
 #include "ring/cpu_features.hpp"
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
 #include "ring/avx512_arith.hpp"
 #include "ring/base_converter.hpp"
 
@@ -25,4 +25,4 @@ CIPHERLM_AVX512 void weighted_sum_mod_avx512(const u64* const* y, const u64* fac
 
 }  // namespace cipherlm
 
-#endif  // CIPHERLM_AVX512_KERNELS
+#endif  // CIPHERLM_X86_KERNELS

@@ -2,9 +2,9 @@
 
 #include <cstdint>
 
-#if CIPHERLM_AVX512_KERNELS && defined(_MSC_VER)
+#if CIPHERLM_X86_KERNELS && defined(_MSC_VER)
 #include <intrin.h>  // __cpuidex, _xgetbv
-#elif CIPHERLM_AVX512_KERNELS
+#elif CIPHERLM_X86_KERNELS
 #include <cpuid.h>  // __cpuid_count
 #endif
 
@@ -12,7 +12,7 @@ namespace cipherlm {
 
 namespace {
 
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
 struct CpuidLeaf {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
 };
@@ -59,6 +59,18 @@ bool avx512ifma_usable() {
   const unsigned features = cpuid(7, 0).ebx;
   return (features & kAvx512f) && (features & kAvx512dq) && (features & kAvx512ifma);
 }
+
+// AVX2 and FMA in the CPU, and the OS saving the SSE and AVX states.
+bool avx2_fma_usable() {
+  if (cpuid(0, 0).eax < 7) return false;
+  constexpr unsigned kFma = 1u << 12, kOsxsave = 1u << 27, kAvx = 1u << 28;
+  const unsigned leaf1 = cpuid(1, 0).ecx;
+  if ((leaf1 & (kFma | kOsxsave | kAvx)) != (kFma | kOsxsave | kAvx)) return false;
+  constexpr std::uint64_t kSseAvxStates = 0x06;
+  if ((os_saved_register_states() & kSseAvxStates) != kSseAvxStates) return false;
+  constexpr unsigned kAvx2 = 1u << 5;
+  return (cpuid(7, 0).ebx & kAvx2) != 0;
+}
 #endif
 
 }  // namespace
@@ -67,8 +79,16 @@ bool cpu_supports(SimdPath path) {
   switch (path) {
     case SimdPath::Portable: return true;
     case SimdPath::Avx512Ifma: {
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
       static const bool usable = avx512ifma_usable();
+      return usable;
+#else
+      return false;
+#endif
+    }
+    case SimdPath::Avx2: {
+#if CIPHERLM_X86_KERNELS
+      static const bool usable = avx2_fma_usable();
       return usable;
 #else
       return false;
@@ -78,8 +98,18 @@ bool cpu_supports(SimdPath path) {
   return false;
 }
 
-SimdPath best_simd_path() { return cpu_supports(SimdPath::Avx512Ifma) ? SimdPath::Avx512Ifma : SimdPath::Portable; }
+SimdPath best_simd_path() {
+  if (cpu_supports(SimdPath::Avx512Ifma)) return SimdPath::Avx512Ifma;
+  return cpu_supports(SimdPath::Avx2) ? SimdPath::Avx2 : SimdPath::Portable;
+}
 
-const char* simd_path_name(SimdPath path) { return path == SimdPath::Avx512Ifma ? "avx512ifma" : "portable"; }
+const char* simd_path_name(SimdPath path) {
+  switch (path) {
+    case SimdPath::Avx512Ifma: return "avx512ifma";
+    case SimdPath::Avx2: return "avx2";
+    case SimdPath::Portable: break;
+  }
+  return "portable";
+}
 
 }  // namespace cipherlm

@@ -33,7 +33,7 @@ void subtract_table_entries(u64* x, const u64* index, const u64* table, std::siz
 void multiply_difference_by_constant(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n, u64 q,
                                      bool avx512);
 
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
 void multiply_mod_avx512ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 void tensor_mod_avx512ifma(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2,
                            std::size_t n, u64 q);

@@ -1,5 +1,5 @@
 #include "ring/cpu_features.hpp"
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
 #include <algorithm>
 
 #include "ring/elementwise.hpp"
@@ -112,4 +112,4 @@ CIPHERLM_AVX512 void multiply_difference_by_constant_avx512(const u64* a, const 
 
 }  // namespace cipherlm
 
-#endif  // CIPHERLM_AVX512_KERNELS
+#endif  // CIPHERLM_X86_KERNELS

@@ -4,7 +4,7 @@ namespace cipherlm {
 
 void dot_product_mod(const u64* const* x, const u64* const* y0, const u64* const* y1, std::size_t terms,
                      const Modulus& q, u64* out0, u64* out1, std::size_t n, [[maybe_unused]] bool ifma) {
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
   if (ifma) return dot_product_mod_avx512ifma(x, y0, y1, terms, q, out0, out1, n);
 #endif
   // Products of 60-bit residues are below 2^120; 64 of them fit in 128 bits.

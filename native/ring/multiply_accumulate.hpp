@@ -12,7 +12,7 @@ namespace cipherlm {
 void dot_product_mod(const u64* const* x, const u64* const* y0, const u64* const* y1, std::size_t terms,
                      const Modulus& q, u64* out0, u64* out1, std::size_t n, bool ifma);
 
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
 void dot_product_mod_avx512ifma(const u64* const* x, const u64* const* y0, const u64* const* y1, std::size_t terms,
                                 const Modulus& q, u64* out0, u64* out1, std::size_t n);
 #endif

@@ -1,7 +1,7 @@
 // IFMA inner product: each 100-bit product of residues below 2^50 is added as its low and high 52-bit
 // halves in two 64-bit lanes; the final value hi * 2^52 + lo is reduced with two 52-bit Shoup products.
 #include "ring/cpu_features.hpp"
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
 #include "ring/ifma_arith.hpp"
 #include "ring/multiply_accumulate.hpp"
 
@@ -47,4 +47,4 @@ CIPHERLM_IFMA void dot_product_mod_avx512ifma(const u64* const* x, const u64* co
 
 }  // namespace cipherlm
 
-#endif  // CIPHERLM_AVX512_KERNELS
+#endif  // CIPHERLM_X86_KERNELS

@@ -35,27 +35,35 @@ NttTables::NttTables(std::size_t ring_degree, const Modulus& modulus)
       inv_root_powers_shoup52[i] = shoup52_constant(inv_root_powers[i], q);
     }
   }
+#if CIPHERLM_X86_KERNELS
+  if (q < (u64(1) << 50)) {
+    root_powers_f64.assign(root_powers.begin(), root_powers.end());
+    inv_root_powers_f64.assign(inv_root_powers.begin(), inv_root_powers.end());
+  }
+#endif
   inv_n = inv_mod(n_ % q, modulus_);
   inv_n_shoup = shoup_precompute(inv_n, q);
   if (ifma_capable()) inv_n_shoup52 = shoup52_constant(inv_n, q);
 }
 
 void NttTables::forward(u64* values, [[maybe_unused]] SimdPath path) const {
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
   if (path == SimdPath::Avx512Ifma) {
     if (ifma_capable()) return ntt_forward_avx512ifma(*this, values);
     return ntt_forward_avx512_wide(*this, values);
   }
+  if (path == SimdPath::Avx2 && fma_capable()) return ntt_forward_avx2(*this, values);
 #endif
   forward_portable(values);
 }
 
 void NttTables::inverse(u64* values, [[maybe_unused]] SimdPath path) const {
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
   if (path == SimdPath::Avx512Ifma) {
     if (ifma_capable()) return ntt_inverse_avx512ifma(*this, values);
     return ntt_inverse_avx512_wide(*this, values);
   }
+  if (path == SimdPath::Avx2 && fma_capable()) return ntt_inverse_avx2(*this, values);
 #endif
   inverse_portable(values);
 }

@@ -4,7 +4,7 @@
 // gather the two halves of each butterfly from 16 consecutive values with lane permutations. Lazy
 // ranges match the portable code, so every path gives identical fully reduced outputs.
 #include "ring/cpu_features.hpp"
-#if CIPHERLM_AVX512_KERNELS
+#if CIPHERLM_X86_KERNELS
 #include "ring/avx512_arith.hpp"
 #include "ring/ifma_arith.hpp"
 #include "ring/ntt.hpp"
@@ -168,4 +168,4 @@ void ntt_inverse_avx512_wide(const NttTables& tables, u64* values) { inverse_ker
 
 }  // namespace cipherlm
 
-#endif  // CIPHERLM_AVX512_KERNELS
+#endif  // CIPHERLM_X86_KERNELS

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   std::cout << "engine tests: seed " << seed << '\n';
   // What this build runs, so that a log shows which branches were tested.
   std::cout << "engine tests: 128-bit arithmetic " << cipherlm::kUInt128Implementation << ", SIMD paths portable"
+            << (cipherlm::cpu_supports(cipherlm::SimdPath::Avx2) ? " avx2" : "")
             << (cipherlm::cpu_supports(cipherlm::SimdPath::Avx512Ifma) ? " avx512ifma" : "") << '\n';
   std::mt19937_64 random(seed);
   Checks checks;

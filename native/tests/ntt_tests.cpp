@@ -36,12 +36,13 @@ std::vector<u64> schoolbook_negacyclic_product(const std::vector<u64>& a, const 
 }  // namespace
 
 void ntt_suite(Checks& checks, std::mt19937_64& random) {
-  for (std::size_t n : {16, 1024}) {
-    // Primes below 2^50 take the 52-bit IFMA kernels, larger ones the 64-bit kernels.
+  for (std::size_t n : {8, 16, 32, 1024, 2048}) {
+    // Primes below 2^50 take the 52-bit IFMA and the AVX2 kernels, larger ones the 64-bit AVX-512
+    // kernels and the portable ones.
     for (u64 q : ntt_primes_from_bit_sizes(n, {30, 45, 50, 60})) {
       const Modulus modulus(q);
       const NttTables tables(n, modulus);
-      for (SimdPath path : {SimdPath::Portable, SimdPath::Avx512Ifma}) {
+      for (SimdPath path : {SimdPath::Portable, SimdPath::Avx2, SimdPath::Avx512Ifma}) {
         if (!cpu_supports(path)) continue;
         const std::string where = std::string(simd_path_name(path)) + " N=" + std::to_string(n) + " q=" + std::to_string(q);
 
@@ -63,6 +64,18 @@ void ntt_suite(Checks& checks, std::mt19937_64& random) {
         tables.inverse(product.data(), path);
         checks.expect(product == schoolbook_negacyclic_product(a, b, modulus),
                       where + ": NTT product equals the schoolbook negacyclic product");
+
+        // Lazy inputs anywhere in the accepted range ([0, 4q) forward, [0, 2q) inverse), extremes
+        // included, give the portable kernel's outputs.
+        for (const bool forward : {true, false}) {
+          const u64 bound = forward ? 4 * q : 2 * q;
+          std::vector<u64> lazy(n);
+          for (std::size_t i = 0; i < n; ++i) lazy[i] = i % 7 == 0 ? bound - 1 : i % 7 == 1 ? q - 1 : random() % bound;
+          std::vector<u64> expected = lazy, got = lazy;
+          forward ? tables.forward(expected.data(), SimdPath::Portable) : tables.inverse(expected.data(), SimdPath::Portable);
+          forward ? tables.forward(got.data(), path) : tables.inverse(got.data(), path);
+          checks.expect(got == expected, where + (forward ? ": forward" : ": inverse") + " of lazy inputs equals the portable kernel's");
+        }
       }
     }
   }

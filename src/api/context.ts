@@ -2,7 +2,12 @@ import { InvalidArgumentError } from './errors';
 import { callNative, callNativeAsync, type NativeHandle } from './native';
 import { NativeResource } from './resource';
 
-export type SimdPath = 'portable' | 'avx512ifma';
+/**
+ * The kernel family: `avx512ifma` runs every kernel on AVX-512 (IFMA for primes below 2^50);
+ * `avx2` runs the NTT on AVX2 + FMA (primes below 2^50) and the rest portable; `portable` is plain
+ * C++. All give identical bits; a context starts on the fastest this CPU runs.
+ */
+export type SimdPath = 'portable' | 'avx2' | 'avx512ifma';
 
 /** What a context's memory pool holds (CkksContext.memoryPool). */
 export interface MemoryPoolStats {
