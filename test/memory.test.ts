@@ -56,5 +56,32 @@ describe('native memory', () => {
     evaluator.add(a, a).dispose();
     expect(context.memoryPool.cachedBytes).toBe(0);
     expect(() => (context.memoryPoolCacheLimit = -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(context.memoryPool.cacheLimitBytes).toBe(0);
+  });
+
+  it('the default cache holds four key-switch decompositions, at least 256 MiB', () => {
+    // N = 32768 with 19 one-prime digits (bench:ops' parameters): a decomposition is 19 digits on
+    // 20 limbs, 95 MiB, so the default is 380 MiB; at N = 4096 the 256 MiB floor holds.
+    const large = CkksContext.create({ ringDegree: 32768, dataBits: [50, ...Array(18).fill(40)], specialBits: [50] });
+    expect(large.memoryPool.cacheLimitBytes).toBe(4 * 19 * 20 * 32768 * 8);
+    large.dispose();
+    const small = CkksContext.create({ ringDegree: 4096, dataBits: [36, 36], specialBits: [37] });
+    expect(small.memoryPool.cacheLimitBytes).toBe(256 * 2 ** 20);
+    small.dispose();
+  });
+
+  it('hoisted rotations in a loop take every block from the cache after the first round', () => {
+    const context = CkksContext.create({ ringDegree: 4096, dataBits: [36, 36], specialBits: [37] });
+    const keys = new KeyGenerator(context);
+    const steps = [1, 2, 3, 4, 5, 6, 7, 8];
+    const galoisKeys = keys.createGaloisKeys(steps);
+    const encryptor = new Encryptor(context, keys.secretKey);
+    const evaluator = new Evaluator(context);
+    const a = encryptor.encrypt(new CkksEncoder(context).encode([0.5, 0.25], { scale: 2 ** 20 }));
+    const round = () => [...steps.map((step) => evaluator.rotate(a, step, galoisKeys)), ...evaluator.rotateHoisted(a, steps, galoisKeys)].forEach((c) => c.dispose());
+    round();
+    const warm = context.memoryPool.allocations;
+    for (let i = 0; i < 3; i++) round();
+    expect(context.memoryPool.allocations).toBe(warm);
   });
 });

@@ -217,6 +217,7 @@ void register_context_operations(OperationTable& table) {
         out.Set("highWaterBytes", static_cast<double>(stats.high_water_bytes));
         out.Set("allocations", static_cast<double>(stats.allocations));
         out.Set("reuses", static_cast<double>(stats.reuses));
+        out.Set("cacheLimitBytes", static_cast<double>(stats.cache_limit_bytes));
         return out;
       };
     };

@@ -81,7 +81,9 @@ void MemoryPool::set_cache_limit(std::size_t bytes) {
 
 MemoryPoolStats MemoryPool::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stats_;
+  MemoryPoolStats stats = stats_;
+  stats.cache_limit_bytes = cache_limit_;
+  return stats;
 }
 
 u64* PolyBuffer::allocate(MemoryPool* pool, std::size_t words) {

@@ -20,6 +20,7 @@ struct MemoryPoolStats {
   std::size_t high_water_bytes = 0;  // most in use + cached at once
   std::size_t allocations = 0;       // blocks taken from the system
   std::size_t reuses = 0;            // requests served from the cache
+  std::size_t cache_limit_bytes = 0; // most freed bytes kept
 };
 
 class MemoryPool {
@@ -37,8 +38,9 @@ class MemoryPool {
   void set_cache_limit(std::size_t bytes);
   MemoryPoolStats stats() const;
 
-  // Enough for a few dozen ciphertexts at N = 2^15 and about eight of the 30 MB ones of bootstrapping at
-  // N = 2^16; more only adds to the resident peak (1 GiB cost the transformer bootstrap 0.3 GB).
+  // The floor of a context's default (Context sizes it to its key switching): a few dozen ciphertexts
+  // at N = 2^15 and about eight of the 30 MB ones of bootstrapping at N = 2^16; more only adds to
+  // the resident peak (1 GiB cost the transformer bootstrap 0.3 GB).
   static constexpr std::size_t kDefaultCacheLimit = std::size_t{256} << 20;
 
  private:

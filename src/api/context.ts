@@ -21,6 +21,11 @@ export interface MemoryPoolStats {
   allocations: number;
   /** Requests served from the cache. */
   reuses: number;
+  /**
+   * Most freed bytes kept (`memoryPoolCacheLimit`): by default four key-switch decompositions of
+   * this context (every digit on every data and special limb), at least 256 MiB.
+   */
+  cacheLimitBytes: number;
 }
 
 export interface ContextOptions {
@@ -154,7 +159,10 @@ export class CkksContext extends NativeResource {
   trimMemoryPool(): void {
     callNative('trimMemoryPool', this.handle);
   }
-  /** Most bytes of freed blocks the pool keeps (default 256 MiB); blocks beyond it go back to the system. */
+  /**
+   * Most bytes of freed blocks the pool keeps (default: `memoryPool.cacheLimitBytes`, sized to this
+   * context's key switching); blocks beyond it go back to the system.
+   */
   set memoryPoolCacheLimit(bytes: number) {
     callNative('setMemoryPoolCacheLimit', this.handle, bytes);
   }
