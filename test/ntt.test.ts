@@ -101,9 +101,11 @@ describe('SIMD paths agree bit for bit', () => {
       const r = kit.evaluator.rotate(product, 1, kit.galoisKeys);
       // additions and subtractions have their own SIMD kernels; decryption runs on the chosen path too
       const mixed = kit.evaluator.sub(kit.evaluator.add(r, product), kit.evaluator.add(product, product));
+      // products by plaintexts have their own kernels too
+      const byPlain = kit.evaluator.multiplyPlain(a, kit.encoder.encode(x));
       // encoding reduces its signed coefficients on the chosen path as well
       const encoded = kit.encoder.encode(y);
-      return Buffer.concat([kit.decryptor.decrypt(mixed).save(), encoded.save()]);
+      return Buffer.concat([kit.decryptor.decrypt(mixed).save(), kit.decryptor.decrypt(byPlain).save(), encoded.save()]);
     };
     // Every step is deterministic given its inputs: both paths must give the same bytes.
     kit.context.simdPath = 'portable';

@@ -155,7 +155,7 @@ void LinearTransform::add_inner_sum(const EncodedDiagonals& diagonals, long long
     }
     dot_product_mod(d, c0, c1, terms.size(), q, product.data(), product.data() + n, n, context.use_ifma(prime));
     for (std::size_t p = 0; p < 2; ++p)
-      add_mod_vector(sum.limb(p, t), product.data() + p * n, sum.limb(p, t), n, q.value, context.use_avx512());
+      add_mod_vector(sum.limb(p, t), product.data() + p * n, sum.limb(p, t), n, q.value, context.simd_path());
   });
 }
 

@@ -68,7 +68,7 @@ Ciphertext add_or_sub(const Ciphertext& a, const Ciphertext& b, bool subtract) {
     const u64 q = context.modulus(i).value;
     u64* dst = r.limb(p, i);
     if (p < a.size && p < b.size) {
-      (subtract ? sub_mod_vector : add_mod_vector)(a.limb(p, i), b.limb(p, i), dst, n, q, context.use_avx512());
+      (subtract ? sub_mod_vector : add_mod_vector)(a.limb(p, i), b.limb(p, i), dst, n, q, context.simd_path());
     } else if (p < a.size) {
       std::copy(a.limb(p, i), a.limb(p, i) + n, dst);
     } else {
@@ -91,7 +91,7 @@ void add_or_sub_in_place(Ciphertext& a, const Ciphertext& b, bool subtract) {
   const std::size_t n = context.ring_degree();
   for_each_limb(context, b.size, a.limbs(), [&](std::size_t p, std::size_t i) {
     (subtract ? sub_mod_vector : add_mod_vector)(a.limb(p, i), b.limb(p, i), a.limb(p, i), n, context.modulus(i).value,
-                                                 context.use_avx512());
+                                                 context.simd_path());
   });
   a.seeded = false;
 }
@@ -106,7 +106,7 @@ Ciphertext plain_add_or_sub(const Ciphertext& a, const Plaintext& b, bool subtra
   for_each_limb(context, a.size, a.limbs(), [&](std::size_t p, std::size_t i) {
     if (p == 0) {
       (subtract ? sub_mod_vector : add_mod_vector)(a.limb(0, i), b.limb(i), r.limb(0, i), n, context.modulus(i).value,
-                                                   context.use_avx512());
+                                                   context.simd_path());
     } else {
       std::copy(a.limb(p, i), a.limb(p, i) + n, r.limb(p, i));
     }
@@ -192,7 +192,7 @@ Ciphertext multiply(const Ciphertext& a, const Ciphertext& b) {
   r.scale = a.scale * b.scale;
   context.pool()->parallel_for(a.limbs(), [&](std::size_t i) {
     tensor_mod(a.limb(0, i), a.limb(1, i), b.limb(0, i), b.limb(1, i), r.limb(0, i), r.limb(1, i), r.limb(2, i), n,
-               context.modulus(i), context.use_ifma(i));
+               context.modulus(i), context.simd_path());
   });
   return r;
 }
@@ -207,7 +207,7 @@ Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& b) {
   Ciphertext r = like(a, a.size);
   r.scale = a.scale * b.scale;
   for_each_limb(context, a.size, a.limbs(), [&](std::size_t p, std::size_t i) {
-    multiply_mod(a.limb(p, i), b.limb(i), r.limb(p, i), n, context.modulus(i), context.use_ifma(i));
+    multiply_mod(a.limb(p, i), b.limb(i), r.limb(p, i), n, context.modulus(i), context.simd_path());
   });
   return r;
 }

@@ -108,7 +108,7 @@ void add_to(ExtendedCiphertext& a, const ExtendedCiphertext& b) {
   const std::size_t n = context.ring_degree(), limbs = a.limbs();
   context.pool()->parallel_for(limbs, [&](std::size_t t) {
     const u64 q = context.modulus(t <= a.level ? t : context.special_limb(t - a.level - 1)).value;
-    for (std::size_t p = 0; p < 2; ++p) add_mod_vector(a.limb(p, t), b.limb(p, t), a.limb(p, t), n, q, context.use_avx512());
+    for (std::size_t p = 0; p < 2; ++p) add_mod_vector(a.limb(p, t), b.limb(p, t), a.limb(p, t), n, q, context.simd_path());
   });
 }
 

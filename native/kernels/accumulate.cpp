@@ -63,8 +63,8 @@ Ciphertext plain_dot(const std::vector<const Ciphertext*>& cts, const std::vecto
       dot_product_mod(x.data(), y0.data(), y1.data(), count, context.modulus(i), out0, out1, n, ifma);
       if (start != 0) {
         const u64 q = context.modulus(i).value;
-        add_mod_vector(r.limb(0, i), part0.data(), r.limb(0, i), n, q, context.use_avx512());
-        add_mod_vector(r.limb(1, i), part1.data(), r.limb(1, i), n, q, context.use_avx512());
+        add_mod_vector(r.limb(0, i), part0.data(), r.limb(0, i), n, q, context.simd_path());
+        add_mod_vector(r.limb(1, i), part1.data(), r.limb(1, i), n, q, context.simd_path());
       }
     }
   });
@@ -105,11 +105,11 @@ Ciphertext tensor_dot(const std::vector<const Ciphertext*>& a, const std::vector
       }
       dot_product_mod(a0.data(), b0.data(), b1.data(), count, context.modulus(i), s00.data(), s01.data(), n, ifma);
       dot_product_mod(a1.data(), b0.data(), b1.data(), count, context.modulus(i), s10.data(), s11.data(), n, ifma);
-      const bool avx512 = context.use_avx512();
-      add_mod_vector(r.limb(0, i), s00.data(), r.limb(0, i), n, q, avx512);
-      add_mod_vector(s01.data(), s10.data(), s01.data(), n, q, avx512);
-      add_mod_vector(r.limb(1, i), s01.data(), r.limb(1, i), n, q, avx512);
-      add_mod_vector(r.limb(2, i), s11.data(), r.limb(2, i), n, q, avx512);
+      const SimdPath path = context.simd_path();
+      add_mod_vector(r.limb(0, i), s00.data(), r.limb(0, i), n, q, path);
+      add_mod_vector(s01.data(), s10.data(), s01.data(), n, q, path);
+      add_mod_vector(r.limb(1, i), s01.data(), r.limb(1, i), n, q, path);
+      add_mod_vector(r.limb(2, i), s11.data(), r.limb(2, i), n, q, path);
     }
   });
   return r;

@@ -4,17 +4,24 @@
 
 namespace cipherlm {
 
-void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q, [[maybe_unused]] bool ifma) {
+namespace {
+// The double-precision AVX2 products and the 52-bit IFMA ones both need q below 2^50.
+bool small_prime(const Modulus& q) { return q.value < (u64(1) << 50); }
+}  // namespace
+
+void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q, [[maybe_unused]] SimdPath path) {
 #if CIPHERLM_X86_KERNELS
-  if (ifma) return multiply_mod_avx512ifma(a, b, out, n, q.value);
+  if (path == SimdPath::Avx512Ifma && small_prime(q)) return multiply_mod_avx512ifma(a, b, out, n, q.value);
+  if (path == SimdPath::Avx2 && small_prime(q)) return multiply_mod_avx2(a, b, out, n, q);
 #endif
   for (std::size_t c = 0; c < n; ++c) out[c] = mul_mod(a[c], b[c], q);
 }
 
 void tensor_mod(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2, std::size_t n,
-                const Modulus& q, [[maybe_unused]] bool ifma) {
+                const Modulus& q, [[maybe_unused]] SimdPath path) {
 #if CIPHERLM_X86_KERNELS
-  if (ifma) return tensor_mod_avx512ifma(a0, a1, b0, b1, r0, r1, r2, n, q.value);
+  if (path == SimdPath::Avx512Ifma && small_prime(q)) return tensor_mod_avx512ifma(a0, a1, b0, b1, r0, r1, r2, n, q.value);
+  if (path == SimdPath::Avx2 && small_prime(q)) return tensor_mod_avx2(a0, a1, b0, b1, r0, r1, r2, n, q);
 #endif
   for (std::size_t c = 0; c < n; ++c) {
     r0[c] = mul_mod(a0[c], b0[c], q);
@@ -30,9 +37,10 @@ void reduce_mod(const u64* x, u64* out, std::size_t n, const Modulus& q, [[maybe
   for (std::size_t c = 0; c < n; ++c) out[c] = q.reduce(x[c]);
 }
 
-void add_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, [[maybe_unused]] bool avx512) {
+void add_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, [[maybe_unused]] SimdPath path) {
 #if CIPHERLM_X86_KERNELS
-  if (avx512) return add_mod_avx512(a, b, out, n, q);
+  if (path == SimdPath::Avx512Ifma) return add_mod_avx512(a, b, out, n, q);
+  if (path == SimdPath::Avx2) return add_mod_avx2(a, b, out, n, q);
 #endif
   // a + b - q wraps above a + b exactly when a + b < q: the smaller of the two is the residue.
   for (std::size_t c = 0; c < n; ++c) {
@@ -41,9 +49,10 @@ void add_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, 
   }
 }
 
-void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, [[maybe_unused]] bool avx512) {
+void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, [[maybe_unused]] SimdPath path) {
 #if CIPHERLM_X86_KERNELS
-  if (avx512) return sub_mod_avx512(a, b, out, n, q);
+  if (path == SimdPath::Avx512Ifma) return sub_mod_avx512(a, b, out, n, q);
+  if (path == SimdPath::Avx2) return sub_mod_avx2(a, b, out, n, q);
 #endif
   // a - b wraps above a - b + q exactly when a < b.
   for (std::size_t c = 0; c < n; ++c) {

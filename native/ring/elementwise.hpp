@@ -1,5 +1,5 @@
 // Coefficient-wise products and reductions of residue vectors, with an IFMA path for primes below
-// 2^50 and a portable path; both give identical results.
+// 2^50 (and an AVX2 path for the products), and a portable path; all give identical results.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -9,17 +9,17 @@
 
 namespace cipherlm {
 
-// out = a * b mod q (inputs reduced).
-void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q, bool ifma);
+// out = a * b mod q (inputs reduced), on the kernels of `path` where q is below 2^50.
+void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q, SimdPath path);
 // The degree-2 tensor of (a0, a1) and (b0, b1): r0 = a0 b0, r1 = a0 b1 + a1 b0, r2 = a1 b1.
 void tensor_mod(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2, std::size_t n,
-                const Modulus& q, bool ifma);
+                const Modulus& q, SimdPath path);
 // out = x mod q for inputs below 2^52 (IFMA) or any 64-bit input (portable).
 void reduce_mod(const u64* x, u64* out, std::size_t n, const Modulus& q, bool ifma);
-// out = a + b and out = a - b mod q (inputs reduced, q < 2^63; out may be a or b), branch-free;
-// `avx512` on the AVX-512 path for any such q.
-void add_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool avx512);
-void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool avx512);
+// out = a + b and out = a - b mod q (inputs reduced, q < 2^62; out may be a or b), branch-free, on
+// the kernels of `path` (AVX-512 or AVX2) for any such q.
+void add_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, SimdPath path);
+void sub_mod_vector(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, SimdPath path);
 // out = (the centered representative of x mod p, in [-p/2, p/2)) mod q, for x < p < 2^62 and
 // q < 2^62: the residue rescaling subtracts so that its division by p rounds to nearest.
 void centered_residue_mod(const u64* x, u64 p, u64* out, std::size_t n, const Modulus& q, bool avx512);
@@ -44,6 +44,11 @@ void reduce_signed_avx512(const std::int64_t* x, u64* out, std::size_t n, u64 q)
 void subtract_table_entries_avx512(u64* x, const u64* index, const u64* table, std::size_t table_size, std::size_t n,
                                    u64 q);
 void centered_residue_mod_avx512(const u64* x, u64 p, u64* out, std::size_t n, u64 q);
+void multiply_mod_avx2(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q);
+void add_mod_avx2(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
+void sub_mod_avx2(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
+void tensor_mod_avx2(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2, std::size_t n,
+                     const Modulus& q);
 void multiply_difference_by_constant_avx512(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n,
                                             u64 q);
 #endif

@@ -102,15 +102,14 @@ Plaintext decrypt(const SecretKey& key, const Ciphertext& ct) {
   pt.data = pt.context->allocate(limbs * n);
   context.pool()->parallel_for(limbs, [&](std::size_t k) {
     const Modulus& q = context.modulus(k);
-    const bool ifma = context.use_ifma(k);
     const u64* s = key.data.data() + k * n;
     u64* m = pt.limb(k);
     // c0 + c1 s + c2 s^2, by Horner in s, a whole limb at a time on the SIMD path.
     const u64* last = ct.limb(ct.size - 1, k);
     std::copy(last, last + n, m);
     for (std::size_t p = ct.size - 1; p-- > 0;) {
-      multiply_mod(m, s, m, n, q, ifma);
-      add_mod_vector(m, ct.limb(p, k), m, n, q.value, context.use_avx512());
+      multiply_mod(m, s, m, n, q, context.simd_path());
+      add_mod_vector(m, ct.limb(p, k), m, n, q.value, context.simd_path());
     }
   });
   return pt;

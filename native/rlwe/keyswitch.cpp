@@ -122,7 +122,7 @@ void mod_down(const Context& context, u64* extended, std::size_t level, u64* out
     } else if (permutation != nullptr) {
       for (std::size_t c = 0; c < n; ++c) dst[c] = converted[permutation[c]];
     } else if (add != nullptr) {
-      add_mod_vector(add, converted, dst, n, q, context.use_avx512());
+      add_mod_vector(add, converted, dst, n, q, context.simd_path());
     }
   });
 }
@@ -184,7 +184,7 @@ void extended_output_limb(const Context& context, const KeySwitchKey& key, std::
   u64* u1 = in_scratch ? scratch.data() + n : second;
   inner_product_limb(context, key, level, t, values, digits, u0, u1);
   if (output.extended_addend != nullptr) {
-    add_mod_vector(u0, output.extended_addend + t * n, u0, n, q, context.use_avx512());
+    add_mod_vector(u0, output.extended_addend + t * n, u0, n, q, context.simd_path());
   } else if (output.addend != nullptr && t <= level) {
     // P * addend; on the special primes P * addend is 0.
     const u64 p = context.special_product_mod(t), p_shoup = shoup_precompute(p, q);

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   } suites[] = {
       {"uint128", uint128_suite},
       {"ntt", ntt_suite},
+      {"elementwise", elementwise_suite},
       {"ckks round trip", ckks_round_trip_suite},
       {"serialization", serialization_suite},
       {"linear transform", linear_transform_suite},
