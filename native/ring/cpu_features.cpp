@@ -76,26 +76,14 @@ bool avx2_fma_usable() {
 }  // namespace
 
 bool cpu_supports(SimdPath path) {
-  switch (path) {
-    case SimdPath::Portable: return true;
-    case SimdPath::Avx512Ifma: {
+  if (path == SimdPath::Portable) return true;
 #if CIPHERLM_X86_KERNELS
-      static const bool usable = avx512ifma_usable();
-      return usable;
+  static const bool avx512ifma = avx512ifma_usable();
+  static const bool avx2 = avx2_fma_usable();
+  return path == SimdPath::Avx512Ifma ? avx512ifma : avx2;
 #else
-      return false;
-#endif
-    }
-    case SimdPath::Avx2: {
-#if CIPHERLM_X86_KERNELS
-      static const bool usable = avx2_fma_usable();
-      return usable;
-#else
-      return false;
-#endif
-    }
-  }
   return false;
+#endif
 }
 
 SimdPath best_simd_path() {

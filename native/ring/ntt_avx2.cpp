@@ -167,15 +167,14 @@ CIPHERLM_AVX2 void ntt_forward_avx2(const NttTables& tables, u64* values) {
   const double* twiddles = tables.root_powers_f64.data();
   // Stages alternate between reducing x and not, starting with reducing: a double stage does one of
   // each, a wide stage reduces, and the two narrow stages follow the parity.
-  if (n < 16) {  // too short for a double stage to read the integers: convert in passes of their own
+  std::size_t m = 1, t = n / 2;  // stage m has m groups of span t; its twiddles start at m
+  if (n < 16) {  // too short for a double stage to read the integers: convert in a pass of its own
     for (std::size_t i = 0; i < n; i += 4) _mm256_storeu_pd(d + i, to_double(values + i));
-    wide_stage<true>(d, n, 4, twiddles + 1, p);
-    narrow_stage<true, false, false, false>(d, n, 2, twiddles + 2, p);
-    narrow_stage<true, false, true, true>(d, n, 1, twiddles + 4, p);
-    return;
+  } else {
+    double_stage<true, true>(d, n, t, twiddles + m, twiddles + 2 * m, p);
+    m <<= 2;
+    t >>= 2;
   }
-  double_stage<true, true>(d, n, n / 2, twiddles + 1, twiddles + 2, p);
-  std::size_t m = 4, t = n / 8;  // stage m has m groups of span t; its twiddles start at m
   for (; t >= 8; m <<= 2, t >>= 2) double_stage<true>(d, n, t, twiddles + m, twiddles + 2 * m, p);
   if (t == 4) {
     wide_stage<true>(d, n, 4, twiddles + m, p);
