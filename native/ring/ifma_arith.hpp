@@ -33,6 +33,35 @@ CIPHERLM_IFMA inline __m512i reduce_once(__m512i x, __m512i bound) {
   return _mm512_min_epu64(x, _mm512_sub_epi64(x, bound));
 }
 
+// Reduces P = hi * 2^52 + lo modulo q (b bits, b <= 50) for P < 2^(2b+1): a product of two residues,
+// or the sum of two. Barrett's quotient estimate floor(floor(P / 2^(b-1)) * floor(2^(b+51) / q) / 2^52)
+// takes one 52-bit high product (both factors fit in 52 bits) and is low by at most 2, so P minus
+// its multiple of q is below 3q, which two conditional subtractions finish.
+struct ProductReducer {
+  __m512i q, two_q, mask52, ratio;
+  __m128i up, down;  // shift counts: 53 - b for hi, b - 1 for lo
+
+  CIPHERLM_IFMA explicit ProductReducer(u64 modulus) {
+    const int b = bit_width(modulus);
+    const int exponent = b + 51;  // 2^exponent as a 128-bit numerator
+    const UInt128 numerator = exponent >= 64 ? UInt128{0, u64(1) << (exponent - 64)} : UInt128{u64(1) << exponent, 0};
+    q = _mm512_set1_epi64(static_cast<long long>(modulus));
+    two_q = _mm512_set1_epi64(static_cast<long long>(2 * modulus));
+    mask52 = _mm512_set1_epi64((1ll << 52) - 1);
+    ratio = _mm512_set1_epi64(static_cast<long long>(divide_to_64(numerator, modulus)));
+    up = _mm_cvtsi32_si128(53 - b);
+    down = _mm_cvtsi32_si128(b - 1);
+  }
+
+  CIPHERLM_IFMA __m512i operator()(__m512i hi, __m512i lo) const {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i top = _mm512_add_epi64(_mm512_sll_epi64(hi, up), _mm512_srl_epi64(lo, down));  // floor(P / 2^(b-1))
+    const __m512i quotient = _mm512_madd52hi_epu64(zero, top, ratio);
+    const __m512i rest = _mm512_and_si512(_mm512_sub_epi64(lo, _mm512_madd52lo_epu64(zero, quotient, q)), mask52);
+    return reduce_once(reduce_once(rest, two_q), q);
+  }
+};
+
 // Reduces hi * 2^52 + lo modulo q, for hi + (lo >> 52) < 2^52.
 struct WideReducer {
   __m512i q, two_q, mask52, w, w_shoup, one, one_shoup;

@@ -8,7 +8,8 @@
 
 namespace cipherlm {
 
-// terms <= 64; every input is reduced modulo q. The IFMA path needs q < 2^50.
+// terms <= 64; every input is reduced modulo q; n is a ring degree (a power of two, at least 8). The
+// IFMA path needs q < 2^50.
 void dot_product_mod(const u64* const* x, const u64* const* y0, const u64* const* y1, std::size_t terms,
                      const Modulus& q, u64* out0, u64* out1, std::size_t n, bool ifma);
 

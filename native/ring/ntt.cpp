@@ -1,5 +1,7 @@
 #include "ring/ntt.hpp"
 
+#include <algorithm>
+
 #include "ring/error.hpp"
 #include "ring/primes.hpp"
 
@@ -46,20 +48,24 @@ NttTables::NttTables(std::size_t ring_degree, const Modulus& modulus)
   if (ifma_capable()) inv_n_shoup52 = shoup52_constant(inv_n, q);
 }
 
-void NttTables::forward(u64* values, [[maybe_unused]] SimdPath path) const {
+void NttTables::forward(const u64* input, u64* output, [[maybe_unused]] SimdPath path) const {
 #if CIPHERLM_X86_KERNELS
-  if (path == SimdPath::Avx512Ifma) {
-    if (ifma_capable()) return ntt_forward_avx512ifma(*this, values);
-    return ntt_forward_avx512_wide(*this, values);
+  // The AVX-512 kernels work on blocks of 16 values.
+  if (path == SimdPath::Avx512Ifma && n_ >= 16) {
+    if (ifma_capable()) return ntt_forward_avx512ifma(*this, input, output);
+    return ntt_forward_avx512_wide(*this, input, output);
   }
-  if (path == SimdPath::Avx2 && fma_capable()) return ntt_forward_avx2(*this, values);
 #endif
-  forward_portable(values);
+  if (input != output) std::copy(input, input + n_, output);
+#if CIPHERLM_X86_KERNELS
+  if (path == SimdPath::Avx2 && fma_capable()) return ntt_forward_avx2(*this, output);
+#endif
+  forward_portable(output);
 }
 
 void NttTables::inverse(u64* values, [[maybe_unused]] SimdPath path) const {
 #if CIPHERLM_X86_KERNELS
-  if (path == SimdPath::Avx512Ifma) {
+  if (path == SimdPath::Avx512Ifma && n_ >= 16) {
     if (ifma_capable()) return ntt_inverse_avx512ifma(*this, values);
     return ntt_inverse_avx512_wide(*this, values);
   }

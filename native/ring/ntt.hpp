@@ -14,7 +14,10 @@ class NttTables {
  public:
   NttTables(std::size_t ring_degree, const Modulus& modulus);
 
-  void forward(u64* values, SimdPath path) const;
+  void forward(u64* values, SimdPath path) const { forward(values, values, path); }
+  // output = the forward transform of input (which may be output): the AVX-512 kernels read the
+  // input in their first pass; the others copy it first.
+  void forward(const u64* input, u64* output, SimdPath path) const;
   void inverse(u64* values, SimdPath path) const;
 
   std::size_t ring_degree() const { return n_; }
@@ -48,9 +51,9 @@ class NttTables {
 #if CIPHERLM_X86_KERNELS
 // AVX-512 kernels (ntt_avx512.cpp), compiled with target attributes: 52-bit IFMA products for
 // primes below 2^50, 64-bit products for larger ones.
-void ntt_forward_avx512ifma(const NttTables& tables, u64* values);
+void ntt_forward_avx512ifma(const NttTables& tables, const u64* input, u64* output);
 void ntt_inverse_avx512ifma(const NttTables& tables, u64* values);
-void ntt_forward_avx512_wide(const NttTables& tables, u64* values);
+void ntt_forward_avx512_wide(const NttTables& tables, const u64* input, u64* output);
 void ntt_inverse_avx512_wide(const NttTables& tables, u64* values);
 // AVX2 + FMA kernels (ntt_avx2.cpp) for primes below 2^50: the transform runs on doubles in place.
 void ntt_forward_avx2(const NttTables& tables, u64* values);

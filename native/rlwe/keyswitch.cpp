@@ -56,10 +56,10 @@ void digit_limb(const Context& context, const u64* poly, const PolyBuffer& scale
   const std::size_t prime = prime_of(context, level, t);
   if (sources == 1 && context.modulus(first).value < 4 * context.modulus(prime).value) {
     // A one-prime digit is already below 4q, which the forward NTT takes as it is.
-    std::copy(source_rows[0], source_rows[0] + n, out);
-  } else {
-    plan.converter.convert_to_target_limb(position, source_rows, out, n, context.simd_path());
+    context.ntt(prime).forward(source_rows[0], out, context.simd_path());
+    return;
   }
+  plan.converter.convert_to_target_limb(position, source_rows, out, n, context.simd_path());
   context.ntt(prime).forward(out, context.simd_path());
 }
 

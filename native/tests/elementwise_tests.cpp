@@ -1,13 +1,15 @@
 // Coefficient-wise products, sums and differences on every SIMD path this CPU runs against exact
 // 128-bit arithmetic reduced modulo q, for primes from 30 to 60 bits (the SIMD products take those
 // below 2^50), on random residues with the extremes 0 and q - 1 mixed in, and a length that leaves a
-// tail past the vectors.
+// tail past the vectors. Inner products of up to 40 terms (key switching's) likewise, over a ring
+// degree that spans several of the IFMA kernel's chunks.
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "ring/cpu_features.hpp"
 #include "ring/elementwise.hpp"
+#include "ring/multiply_accumulate.hpp"
 #include "ring/primes.hpp"
 #include "tests/suites.hpp"
 
@@ -48,6 +50,42 @@ void elementwise_suite(Checks& checks, std::mt19937_64& random) {
       std::vector<u64> in_place = a0;
       multiply_mod(in_place.data(), b0.data(), in_place.data(), n, modulus, path);
       checks.expect(in_place == expected_product, where + ": multiply_mod in place");
+    }
+  }
+}
+
+void dot_product_suite(Checks& checks, std::mt19937_64& random) {
+  const std::size_t n = 2048;
+  for (u64 q : ntt_primes_from_bit_sizes(n, {30, 49, 50, 60})) {
+    const Modulus modulus(q);
+    std::uniform_int_distribution<u64> residue(0, q - 1);
+    for (std::size_t terms : {1, 15, 16, 19, 40}) {
+      std::vector<std::vector<u64>> x(terms, std::vector<u64>(n)), y0 = x, y1 = x;
+      for (std::size_t d = 0; d < terms; ++d) {
+        for (std::size_t c = 0; c < n; ++c) {
+          // Every term at q - 1 on some coefficients: the largest sums the lazy lanes must hold.
+          x[d][c] = c % 3 == 0 ? q - 1 : residue(random);
+          y0[d][c] = c % 3 == 0 ? q - 1 : residue(random);
+          y1[d][c] = c % 5 == 0 ? q - 1 : residue(random);
+        }
+      }
+      std::vector<const u64*> xs, y0s, y1s;
+      for (std::size_t d = 0; d < terms; ++d) xs.push_back(x[d].data()), y0s.push_back(y0[d].data()), y1s.push_back(y1[d].data());
+      std::vector<u64> expected0(n, 0), expected1(n, 0);
+      for (std::size_t c = 0; c < n; ++c) {
+        for (std::size_t d = 0; d < terms; ++d) {
+          expected0[c] = add_mod(expected0[c], mul_mod(x[d][c], y0[d][c], modulus), q);
+          expected1[c] = add_mod(expected1[c], mul_mod(x[d][c], y1[d][c], modulus), q);
+        }
+      }
+      for (const bool ifma : {false, true}) {
+        if (ifma && !(cpu_supports(SimdPath::Avx512Ifma) && q < (u64(1) << 50))) continue;
+        std::vector<u64> out0(n), out1(n);
+        dot_product_mod(xs.data(), y0s.data(), y1s.data(), terms, modulus, out0.data(), out1.data(), n, ifma);
+        const std::string where = std::string(ifma ? "avx512-ifma" : "portable") + " q=" + std::to_string(q) +
+                                  " terms=" + std::to_string(terms);
+        checks.expect(out0 == expected0 && out1 == expected1, where + ": dot_product_mod equals the exact inner products");
+      }
     }
   }
 }

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       {"uint128", uint128_suite},
       {"ntt", ntt_suite},
       {"elementwise", elementwise_suite},
+      {"dot product", dot_product_suite},
       {"ckks round trip", ckks_round_trip_suite},
       {"serialization", serialization_suite},
       {"linear transform", linear_transform_suite},

@@ -9,6 +9,7 @@ namespace cipherlm::tests {
 void uint128_suite(Checks& checks, std::mt19937_64& random);
 void ntt_suite(Checks& checks, std::mt19937_64& random);
 void elementwise_suite(Checks& checks, std::mt19937_64& random);
+void dot_product_suite(Checks& checks, std::mt19937_64& random);
 void ckks_round_trip_suite(Checks& checks, std::mt19937_64& random);
 void serialization_suite(Checks& checks, std::mt19937_64& random);
 void linear_transform_suite(Checks& checks, std::mt19937_64& random);
