@@ -44,7 +44,19 @@ CIPHERLM_IFMA void dot_product_mod_avx512ifma(const u64* const* x, const u64* co
         const u64* xd = x[d] + base;
         const u64* a = y0[d] + base;
         const u64* b = y1[d] + base;
+        // The next term's chunk is fetched while this one computes: each run is too short for the
+        // hardware prefetchers to get ahead of (keys stream from memory, used once).
+        // After the last term comes the first term's next chunk (or, past the end, this chunk again).
+        const bool last_term = d + 1 == terms;
+        const std::size_t next = last_term ? 0 : d + 1;
+        const std::size_t next_base = !last_term ? base : base + chunk < n ? base + chunk : base;
+        const char* next_a = reinterpret_cast<const char*>(y0[next] + next_base);
+        const char* next_b = reinterpret_cast<const char*>(y1[next] + next_base);
+        const char* next_x = reinterpret_cast<const char*>(x[next] + next_base);
         for (std::size_t c = 0; c < chunk; c += 8) {
+          _mm_prefetch(next_a + 8 * c, _MM_HINT_T0);
+          _mm_prefetch(next_b + 8 * c, _MM_HINT_T0);
+          _mm_prefetch(next_x + 8 * c, _MM_HINT_T0);
           const __m512i vx = _mm512_loadu_si512(xd + c);
           const __m512i v0 = _mm512_loadu_si512(a + c), v1 = _mm512_loadu_si512(b + c);
           _mm512_store_si512(lo0 + c, _mm512_madd52lo_epu64(_mm512_load_si512(lo0 + c), vx, v0));
