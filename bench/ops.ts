@@ -64,12 +64,15 @@ interface Row {
   threads: number;
   medianMs: number;
 }
+/** BATCH independent pairs as one *BatchAsync call, against the same pairs one call at a time. */
 interface BatchRow {
   op: 'multiply_relinearize' | 'rotate';
   N: number;
   batch: number;
   threads: number;
   msPerItem: number;
+  singleMsPerItem: number;
+  ratio: number; // msPerItem / singleMsPerItem
 }
 /** HOISTED_STEPS rotations of one ciphertext: one by one, and hoisted (one decomposition). */
 interface HoistedRow {
@@ -108,19 +111,6 @@ function timeSync(reps: number, run: () => (() => void) | void): number {
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();
     const cleanup = run();
-    const t1 = process.hrtime.bigint();
-    times.push(Number(t1 - t0) / 1e6);
-    if (cleanup) cleanup();
-  }
-  return median(times);
-}
-async function timeAsync(reps: number, run: () => Promise<(() => void) | void>): Promise<number> {
-  const warm = await run();
-  if (warm) warm();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    const cleanup = await run();
     const t1 = process.hrtime.bigint();
     times.push(Number(t1 - t0) / 1e6);
     if (cleanup) cleanup();
@@ -259,14 +249,29 @@ async function benchCipherlm(p: Params, reps: number, rows: Row[], batchRows: Ba
     as.push(encryptor.encrypt(pa));
     bs.push(encryptor.encrypt(pb));
   }
-  const batchReps = Math.max(1, Math.min(3, Math.ceil(reps / 4)));
-  const disposeAll = (cs: Ciphertext[]) => () => cs.forEach((c) => c.dispose());
+  // The same 8 pairs one call at a time and as one batch, interleaved so that load hits both alike.
+  const batchReps = Math.max(3, Math.ceil(reps / 3));
   for (const threads of [...new Set([1, allThreads])]) {
     ctx.threads = threads;
-    const mr = await timeAsync(batchReps, async () => disposeAll(await evaluator.multiplyRelinearizeBatchAsync(as, bs, rk)));
-    const rot = await timeAsync(batchReps, async () => disposeAll(await evaluator.rotateBatchAsync(as, 1, gk)));
-    batchRows.push({ op: 'multiply_relinearize', N: p.N, batch: BATCH, threads, msPerItem: mr / BATCH });
-    batchRows.push({ op: 'rotate', N: p.N, batch: BATCH, threads, msPerItem: rot / BATCH });
+    for (const op of ['multiply_relinearize', 'rotate'] as const) {
+      const one = (i: number) => (op === 'rotate' ? evaluator.rotateAsync(as[i]!, 1, gk) : evaluator.multiplyRelinearizeAsync(as[i]!, bs[i]!, rk));
+      const all = () => (op === 'rotate' ? evaluator.rotateBatchAsync(as, 1, gk) : evaluator.multiplyRelinearizeBatchAsync(as, bs, rk));
+      const singles: number[] = [];
+      const batched: number[] = [];
+      for (let r = 0; r <= batchReps; r++) {
+        const t0 = process.hrtime.bigint();
+        for (let i = 0; i < BATCH; i++) (await one(i)).dispose();
+        const t1 = process.hrtime.bigint();
+        const results = await all();
+        const t2 = process.hrtime.bigint();
+        results.forEach((c) => c.dispose());
+        if (r === 0) continue; // warm-up
+        singles.push(Number(t1 - t0) / 1e6 / BATCH);
+        batched.push(Number(t2 - t1) / 1e6 / BATCH);
+      }
+      const singleMsPerItem = median(singles), msPerItem = median(batched);
+      batchRows.push({ op, N: p.N, batch: BATCH, threads, msPerItem, singleMsPerItem, ratio: Number((msPerItem / singleMsPerItem).toFixed(3)) });
+    }
   }
   log(`  cipherlm N=${p.N} batch: done`);
 
@@ -480,16 +485,12 @@ async function main(): Promise<void> {
       console.log([pad(op, 22, true), pad(fmt(a), 15), pad(fmt(b), 15), pad(fmt(s), 13), pad(r1, 9), pad(rn, 9)].join(' '));
     }
   }
-  console.log(`\nBatch (${BATCH} independent ciphertext pairs, *BatchAsync, ms per item)`);
-  const bh = [pad('N', 6), pad('op', 22, true), pad('1 thread', 10), pad(`${allThreads} threads`, 11), pad('speedup', 8)].join(' ');
+  console.log(`\nBatch (${BATCH} independent ciphertext pairs: one call at a time vs one *BatchAsync call, ms per item)`);
+  const bh = [pad('N', 6), pad('op', 22, true), pad('threads', 8), pad('one by one', 11), pad('batch', 9), pad('ratio', 7)].join(' ');
   console.log(bh);
   console.log('-'.repeat(bh.length));
-  for (const N of ringDegrees) {
-    for (const op of ['multiply_relinearize', 'rotate'] as const) {
-      const a = batchRows.find((r) => r.N === N && r.op === op && r.threads === 1)?.msPerItem;
-      const b = batchRows.find((r) => r.N === N && r.op === op && r.threads === allThreads)?.msPerItem;
-      console.log([pad(String(N), 6), pad(op, 22, true), pad(fmt(a), 10), pad(fmt(b), 11), pad(a && b ? (a / b).toFixed(2) + 'x' : '-', 8)].join(' '));
-    }
+  for (const r of batchRows) {
+    console.log([pad(String(r.N), 6), pad(r.op, 22, true), pad(String(r.threads), 8), pad(fmt(r.singleMsPerItem), 11), pad(fmt(r.msPerItem), 9), pad(r.ratio.toFixed(2), 7)].join(' '));
   }
   console.log(`\nHoisted rotations (${HOISTED_STEPS.length} steps of one ciphertext: one by one vs rotateHoisted, ms)`);
   const hh = [pad('N', 6), pad('threads', 8), pad('one by one', 11), pad('hoisted', 10), pad('ratio', 7)].join(' ');

@@ -114,13 +114,11 @@ void mod_down(const Context& context, u64* extended, std::size_t level, u64* out
     // step; permuting here saves a pass over the whole output.
     const bool direct = add == nullptr && permutation == nullptr;
     multiply_difference_by_constant(acc, converted, w, ws, direct ? dst : converted, n, q, context.use_avx512());
-    if (permutation != nullptr && add != nullptr) {
-      for (std::size_t c = 0; c < n; ++c) {
-        const u64 sum = add[permutation[c]] + converted[permutation[c]];
-        dst[c] = std::min(sum, sum - q);
-      }
-    } else if (permutation != nullptr) {
-      for (std::size_t c = 0; c < n; ++c) dst[c] = converted[permutation[c]];
+    if (permutation != nullptr) {
+      // The addend joins in order (a stream) and the gather reads only `converted`, in cache:
+      // gathering from the addend itself is random access to memory.
+      if (add != nullptr) add_mod_vector(add, converted, converted, n, q, context.simd_path());
+      gather_sum_mod(converted, nullptr, permutation, dst, n, q, context.simd_path());
     } else if (add != nullptr) {
       add_mod_vector(add, converted, dst, n, q, context.simd_path());
     }
@@ -138,18 +136,27 @@ void check_key(const Context& context, const KeySwitchKey& key, std::size_t leve
   }
 }
 
-// Inner products of the digits' values on extended limb t (values[d]) with the key.
+// Inner products of the digits' values on extended limb t (values[d]) with each key: out0[k] and
+// out1[k] for keys[k]. The values are read once for all the keys.
+void inner_products_limb(const Context& context, const KeySwitchKey* const* keys, std::size_t count, std::size_t level,
+                         std::size_t t, const u64* const* values, std::size_t digits, u64* const* out0,
+                         u64* const* out1) {
+  const std::size_t prime = prime_of(context, level, t);
+  std::vector<const u64*> key_b(count * digits), key_a(count * digits);
+  for (std::size_t k = 0; k < count; ++k) {
+    for (std::size_t d = 0; d < digits; ++d) {
+      key_b[k * digits + d] = keys[k]->part(d, 0, prime);
+      key_a[k * digits + d] = keys[k]->part(d, 1, prime);
+    }
+  }
+  dot_product_mod(values, key_b.data(), key_a.data(), digits, count, context.modulus(prime), out0, out1,
+                  context.ring_degree(), context.use_ifma(prime));
+}
+
 void inner_product_limb(const Context& context, const KeySwitchKey& key, std::size_t level, std::size_t t,
                         const u64* const* values, std::size_t digits, u64* ext0, u64* ext1) {
-  const std::size_t prime = prime_of(context, level, t);
-  const u64* key_b[64] = {};
-  const u64* key_a[64] = {};
-  for (std::size_t d = 0; d < digits; ++d) {
-    key_b[d] = key.part(d, 0, prime);
-    key_a[d] = key.part(d, 1, prime);
-  }
-  dot_product_mod(values, key_b, key_a, digits, context.modulus(prime), ext0, ext1, context.ring_degree(),
-                  context.use_ifma(prime));
+  const KeySwitchKey* keys[1] = {&key};
+  inner_products_limb(context, keys, 1, level, t, values, digits, &ext0, &ext1);
 }
 
 // Calls product(k, t, values) for every key k and extended limb t of a decomposition, limbs in
@@ -192,10 +199,8 @@ void extended_output_limb(const Context& context, const KeySwitchKey& key, std::
     for (std::size_t c = 0; c < n; ++c) u0[c] = add_mod(u0[c], mul_shoup(a[c], p, p_shoup, q), q);
   }
   if (output.permutation != nullptr) {
-    for (std::size_t c = 0; c < n; ++c) {
-      first[c] = u0[output.permutation[c]];
-      second[c] = u1[output.permutation[c]];
-    }
+    gather_sum_mod(u0, nullptr, output.permutation, first, n, q, context.simd_path());
+    gather_sum_mod(u1, nullptr, output.permutation, second, n, q, context.simd_path());
   } else if (in_scratch) {
     std::copy(u0, u0 + n, first);
     std::copy(u1, u1 + n, second);
@@ -245,9 +250,16 @@ void key_switch_decomposed(const Context& context, const Decomposition& decompos
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level), count = keys.size();
   std::vector<PolyBuffer> extended;
   for (std::size_t k = 0; k < 2 * count; ++k) extended.push_back(context.allocate(ext * n));
-  for_each_decomposed_limb(context, decomposition, keys, [&](std::size_t k, std::size_t t, const u64* const* values) {
-    inner_product_limb(context, *keys[k], level, t, values, decomposition.digits, extended[2 * k].data() + t * n,
-                       extended[2 * k + 1].data() + t * n);
+  for (const KeySwitchKey* key : keys) check_key(context, *key, level);
+  context.pool()->parallel_for(ext, [&](std::size_t t) {
+    const u64* values[64] = {};
+    for (std::size_t d = 0; d < decomposition.digits; ++d) values[d] = decomposition.limb(context, d, t);
+    std::vector<u64*> out0(count), out1(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      out0[k] = extended[2 * k].data() + t * n;
+      out1[k] = extended[2 * k + 1].data() + t * n;
+    }
+    inner_products_limb(context, keys.data(), count, level, t, values, decomposition.digits, out0.data(), out1.data());
   });
   for (std::size_t k = 0; k < count; ++k) {
     mod_down(context, extended[2 * k].data(), level, outputs[k].first, outputs[k].first_addend, outputs[k].permutation);

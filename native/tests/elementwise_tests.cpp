@@ -3,8 +3,10 @@
 // below 2^50), on random residues with the extremes 0 and q - 1 mixed in, and a length that leaves a
 // tail past the vectors. Inner products of up to 40 terms (key switching's) likewise, over a ring
 // degree that spans several of the IFMA kernel's chunks.
+#include <cstdint>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "ring/cpu_features.hpp"
@@ -50,6 +52,20 @@ void elementwise_suite(Checks& checks, std::mt19937_64& random) {
       std::vector<u64> in_place = a0;
       multiply_mod(in_place.data(), b0.data(), in_place.data(), n, modulus, path);
       checks.expect(in_place == expected_product, where + ": multiply_mod in place");
+
+      // A permutation of [0, n) gathers, alone and with an addend.
+      std::vector<std::uint32_t> index(n);
+      for (std::size_t c = 0; c < n; ++c) index[c] = static_cast<std::uint32_t>((c * 7 + 3) % n);
+      std::vector<u64> gathered(n), gathered_sum(n);
+      gather_sum_mod(a0.data(), nullptr, index.data(), gathered.data(), n, q, path);
+      gather_sum_mod(a0.data(), b0.data(), index.data(), gathered_sum.data(), n, q, path);
+      bool gather_ok = true, gather_sum_ok = true;
+      for (std::size_t c = 0; c < n; ++c) {
+        gather_ok = gather_ok && gathered[c] == a0[index[c]];
+        gather_sum_ok = gather_sum_ok && gathered_sum[c] == expected_sum[index[c]];
+      }
+      checks.expect(gather_ok, where + ": gather_sum_mod permutes");
+      checks.expect(gather_sum_ok, where + ": gather_sum_mod permutes the sum");
     }
   }
 }
@@ -85,6 +101,19 @@ void dot_product_suite(Checks& checks, std::mt19937_64& random) {
         const std::string where = std::string(ifma ? "avx512-ifma" : "portable") + " q=" + std::to_string(q) +
                                   " terms=" + std::to_string(terms);
         checks.expect(out0 == expected0 && out1 == expected1, where + ": dot_product_mod equals the exact inner products");
+        // Three keys sharing x: the second key swaps y0 and y1, the third repeats the first.
+        std::vector<const u64*> keys0, keys1;
+        for (const auto& [first, second] : {std::pair(&y0s, &y1s), std::pair(&y1s, &y0s), std::pair(&y0s, &y1s)}) {
+          keys0.insert(keys0.end(), first->begin(), first->end());
+          keys1.insert(keys1.end(), second->begin(), second->end());
+        }
+        std::vector<std::vector<u64>> outs(6, std::vector<u64>(n));
+        u64* outs0[3] = {outs[0].data(), outs[1].data(), outs[2].data()};
+        u64* outs1[3] = {outs[3].data(), outs[4].data(), outs[5].data()};
+        dot_product_mod(xs.data(), keys0.data(), keys1.data(), terms, 3, modulus, outs0, outs1, n, ifma);
+        checks.expect(outs[0] == expected0 && outs[3] == expected1 && outs[1] == expected1 && outs[4] == expected0 &&
+                          outs[2] == expected0 && outs[5] == expected1,
+                      where + ": dot_product_mod with three keys equals the exact inner products");
       }
     }
   }
