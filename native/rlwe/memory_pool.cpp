@@ -12,12 +12,22 @@ constexpr std::align_val_t kAlignment{64};
 u64* system_allocate(std::size_t words) { return static_cast<u64*>(::operator new(words * sizeof(u64), kAlignment)); }
 void system_free(u64* block) { ::operator delete(block, kAlignment); }
 
+// Blocks come in size classes, eight per doubling (at most 12.5 % above the request): buffers whose
+// sizes differ by a limb or two, as a computation descends levels (bootstrapping's at N = 2^16 are
+// tens of MB each), then reuse each other's blocks instead of faulting in fresh ones.
+std::size_t size_class(std::size_t words) {
+  if (words < 16) return words;
+  const std::size_t step = std::size_t{1} << (bit_width(words) - 4);
+  return (words + step - 1) / step * step;
+}
+
 }  // namespace
 
 MemoryPool::~MemoryPool() { trim(); }
 
 u64* MemoryPool::acquire(std::size_t words) {
   if (words == 0) return nullptr;
+  words = size_class(words);
   const std::size_t bytes = words * sizeof(u64);
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -45,6 +55,7 @@ u64* MemoryPool::acquire(std::size_t words) {
 
 void MemoryPool::release(u64* block, std::size_t words) {
   if (block == nullptr) return;
+  words = size_class(words);
   const std::size_t bytes = words * sizeof(u64);
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.in_use_bytes -= bytes;

@@ -1,9 +1,9 @@
 // Polynomial memory reused instead of faulted in afresh. Every ciphertext, plaintext and temporary
 // buffer of a context takes its words from the context's pool (SEAL's MemoryPool is the model):
-// freed blocks wait in per-size free lists and the next request of that size takes one, so a
-// steady computation stops paying for page faults and zeroing. Blocks come back uninitialized; the
-// secret key never lives here (secure_memory.hpp). Cached blocks above the cache limit are freed
-// (other sizes first), and trim() frees them all.
+// freed blocks wait in free lists by size class (eight per doubling) and the next request of that
+// class takes one, so a steady computation stops paying for page faults and zeroing. Blocks come
+// back uninitialized; the secret key never lives here (secure_memory.hpp). Cached blocks above the
+// cache limit are freed (other sizes first), and trim() frees them all.
 #pragma once
 #include <cstddef>
 #include <mutex>
