@@ -42,6 +42,8 @@ u64* MemoryPool::acquire(std::size_t words) {
     }
     stats_.in_use_bytes += bytes;
     ++stats_.allocations;
+    peak_in_use_ = std::max(peak_in_use_, stats_.in_use_bytes);
+    evict_over_budget();
     stats_.high_water_bytes = std::max(stats_.high_water_bytes, stats_.in_use_bytes + stats_.cached_bytes);
   }
   try {
@@ -59,13 +61,24 @@ void MemoryPool::release(u64* block, std::size_t words) {
   const std::size_t bytes = words * sizeof(u64);
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.in_use_bytes -= bytes;
-  if (bytes > cache_limit_) {
+  const std::size_t room = follows_peak_ ? budget() - stats_.in_use_bytes : cache_limit_;
+  if (bytes > room) {
     system_free(block);
     return;
   }
-  evict_until(cache_limit_ - bytes);
+  evict_until(room - bytes);
   free_[words].push_back(block);
   stats_.cached_bytes += bytes;
+}
+
+std::size_t MemoryPool::budget() const {
+  return follows_peak_ ? std::max(cache_limit_, kPeakMultiple * peak_in_use_) : cache_limit_;
+}
+
+void MemoryPool::evict_over_budget() {
+  if (!follows_peak_) return;
+  // in_use never exceeds the budget, which follows its peak.
+  evict_until(budget() - stats_.in_use_bytes);
 }
 
 void MemoryPool::evict_until(std::size_t bytes) {
@@ -87,13 +100,21 @@ void MemoryPool::trim() {
 void MemoryPool::set_cache_limit(std::size_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   cache_limit_ = bytes;
+  follows_peak_ = false;
   evict_until(bytes);
+}
+
+void MemoryPool::set_cache_floor(std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cache_limit_ = bytes;
+  follows_peak_ = true;
+  evict_over_budget();
 }
 
 MemoryPoolStats MemoryPool::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   MemoryPoolStats stats = stats_;
-  stats.cache_limit_bytes = cache_limit_;
+  stats.cache_limit_bytes = budget();
   return stats;
 }
 

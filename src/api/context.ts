@@ -22,8 +22,12 @@ export interface MemoryPoolStats {
   /** Requests served from the cache. */
   reuses: number;
   /**
-   * Most freed bytes kept (`memoryPoolCacheLimit`): by default four key-switch decompositions of
-   * this context (every digit on every data and special limb), at least 256 MiB.
+   * The pool's limit now. By default it follows the work: the pool keeps freed blocks while it holds
+   * no more in all (in use and cached) than the larger of four key-switch decompositions of this
+   * context (every digit on every data and special limb; at least 256 MiB) and four times the most
+   * bytes it has had in use at once, so that a repeated computation (bootstrapping, a training
+   * step) finds its blocks cached from its second round on. After `memoryPoolCacheLimit` is set, it
+   * is that fixed limit on the freed bytes kept.
    */
   cacheLimitBytes: number;
 }
@@ -160,8 +164,8 @@ export class CkksContext extends NativeResource {
     callNative('trimMemoryPool', this.handle);
   }
   /**
-   * Most bytes of freed blocks the pool keeps (default: `memoryPool.cacheLimitBytes`, sized to this
-   * context's key switching); blocks beyond it go back to the system.
+   * A fixed limit on the bytes of freed blocks the pool keeps, in place of the default that follows
+   * the work (`memoryPool.cacheLimitBytes`); blocks beyond it go back to the system.
    */
   set memoryPoolCacheLimit(bytes: number) {
     callNative('setMemoryPoolCacheLimit', this.handle, bytes);
