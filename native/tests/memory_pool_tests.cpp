@@ -1,6 +1,9 @@
-// The memory pool's size classes: a request takes a cached block of its class (sizes within one
-// eighth of a doubling share one), and the pool accounts for the class's bytes.
+// The memory pool's size classes (a request takes a cached block of its class; sizes within one
+// eighth of a doubling share one, and the pool accounts for the class's bytes), and the limit that
+// follows the work.
 #include "rlwe/memory_pool.hpp"
+
+#include <algorithm>
 #include "tests/suites.hpp"
 
 namespace cipherlm::tests {
@@ -26,6 +29,32 @@ void memory_pool_suite(Checks& checks, std::mt19937_64&) {
   pool.release(small, 13);
   pool.trim();
   checks.expect(pool.stats().cached_bytes == 0 && pool.stats().in_use_bytes == 0, "trim frees every cached block");
+
+  // A limit that follows the work: rounds of two blocks each, of forty growing sizes. The pool
+  // never holds more than four times its peak in use, and the last round's blocks stay cached.
+  MemoryPool following;
+  following.set_cache_floor(0);
+  std::size_t peak = 0;
+  bool bounded = true;
+  for (std::size_t round = 0; round < 40; ++round) {
+    const std::size_t words = 1024 + 512 * round;
+    u64* first = following.acquire(words);
+    u64* second = following.acquire(words);
+    const MemoryPoolStats held = following.stats();
+    peak = std::max(peak, held.in_use_bytes);
+    following.release(first, words);
+    following.release(second, words);
+    const MemoryPoolStats after = following.stats();
+    bounded = bounded && held.in_use_bytes + held.cached_bytes <= 4 * peak && after.cached_bytes <= 4 * peak;
+  }
+  const MemoryPoolStats settled = following.stats();
+  checks.expect(bounded && settled.cache_limit_bytes == 4 * peak,
+                "a following limit is four times the peak in use, and the pool evicts to stay within it");
+  checks.expect(settled.cached_bytes > peak, "a following limit keeps freed blocks beyond the peak in use");
+  const std::size_t last = 1024 + 512 * 39;
+  u64* again = following.acquire(last);
+  checks.expect(following.stats().allocations == settled.allocations, "the last round's blocks are reused");
+  following.release(again, last);
 }
 
 }  // namespace cipherlm::tests
