@@ -74,37 +74,52 @@ void mod_down(const Context& context, u64* extended, std::size_t level, u64* out
   // Rounding instead of flooring: divide acc + (P - 1)/2, then take (P - 1)/2 / P back off. A floor
   // would leave a bias of -1/2 on every coefficient, which the all-ones polynomial turns into errors
   // of order N at the slots near zeta^1.
-  context.pool()->parallel_for(special, [&](std::size_t j) {
-    u64* limb = special_limbs + j * n;
-    const std::size_t prime = context.special_limb(j);
-    context.ntt(prime).inverse(limb, context.simd_path());
-    const u64 p = context.modulus(prime).value, half = (p - 1) / 2;  // (P - 1)/2 mod p_j
-    for (std::size_t c = 0; c < n; ++c) limb[c] = add_mod(limb[c], half, p);
-    converter.scale_source_limb(j, limb, limb, n);
-  });
+  // One special prime p (SEAL's layout): (acc + (p - 1)/2) mod p - (p - 1)/2 is the centered
+  // representative of acc mod p, taken to each q_i in one pass; the general path's offset, scaling
+  // (by 1) and overflow count (always 0) reduce to that, with the same result.
+  const bool one_special = special == 1;
   const u64* rows[64] = {};
-  for (std::size_t j = 0; j < special; ++j) rows[j] = special_limbs + j * n;
-  // The fast conversion yields x + u P with 0 <= u < #special primes; u = floor(sum_j y_j / p_j) is
-  // found in float64 and taken off, since a biased u would act like the floor above.
-  PolyBuffer overflow = context.allocate(n);
-  std::vector<double> inverse_primes(special);
-  for (std::size_t j = 0; j < special; ++j) inverse_primes[j] = 1.0 / static_cast<double>(context.modulus(context.special_limb(j)).value);
-  for (std::size_t c = 0; c < n; ++c) {
-    double sum = 0;
-    for (std::size_t j = 0; j < special; ++j) sum += static_cast<double>(rows[j][c]) * inverse_primes[j];
-    overflow.data()[c] = std::min<u64>(static_cast<u64>(sum), special - 1);  // sum < #special; guard the rounding
+  PolyBuffer overflow;
+  if (one_special) {
+    context.ntt(context.special_limb(0)).inverse(special_limbs, context.simd_path());
+    rows[0] = special_limbs;
+  } else {
+    context.pool()->parallel_for(special, [&](std::size_t j) {
+      u64* limb = special_limbs + j * n;
+      const std::size_t prime = context.special_limb(j);
+      context.ntt(prime).inverse(limb, context.simd_path());
+      const u64 p = context.modulus(prime).value, half = (p - 1) / 2;  // (P - 1)/2 mod p_j
+      for (std::size_t c = 0; c < n; ++c) limb[c] = add_mod(limb[c], half, p);
+      converter.scale_source_limb(j, limb, limb, n);
+    });
+    for (std::size_t j = 0; j < special; ++j) rows[j] = special_limbs + j * n;
+    // The fast conversion yields x + u P with 0 <= u < #special primes; u = floor(sum_j y_j / p_j) is
+    // found in float64 and taken off, since a biased u would act like the floor above.
+    overflow = context.allocate(n);
+    std::vector<double> inverse_primes(special);
+    for (std::size_t j = 0; j < special; ++j) inverse_primes[j] = 1.0 / static_cast<double>(context.modulus(context.special_limb(j)).value);
+    for (std::size_t c = 0; c < n; ++c) {
+      double sum = 0;
+      for (std::size_t j = 0; j < special; ++j) sum += static_cast<double>(rows[j][c]) * inverse_primes[j];
+      overflow.data()[c] = std::min<u64>(static_cast<u64>(sum), special - 1);  // sum < #special; guard the rounding
+    }
   }
   context.pool()->parallel_for(level + 1, [&](std::size_t i) {
     PolyBuffer buffer = context.allocate(n);
     u64* converted = buffer.data();
-    converter.convert_to_target_limb(i, rows, converted, n, context.simd_path());
     const Modulus& modulus = context.modulus(i);
     const u64 q = modulus.value;
-    const u64 half = mul_mod(sub_mod(context.special_product_mod(i), 1, q), (q + 1) / 2, modulus);  // (P - 1)/2 mod q_i
-    // (P - 1)/2 + u P mod q_i for each possible overflow u < #special primes.
-    u64 excess[64];
-    for (std::size_t u = 0; u < special; ++u) excess[u] = add_mod(half, mul_mod(u, context.special_product_mod(i), modulus), q);
-    subtract_table_entries(converted, overflow.data(), excess, special, n, q, context.use_avx512());
+    if (one_special) {
+      centered_residue_mod(rows[0], context.modulus(context.special_limb(0)).value, converted, n, modulus,
+                           context.use_avx512());
+    } else {
+      converter.convert_to_target_limb(i, rows, converted, n, context.simd_path());
+      const u64 half = mul_mod(sub_mod(context.special_product_mod(i), 1, q), (q + 1) / 2, modulus);  // (P - 1)/2 mod q_i
+      // (P - 1)/2 + u P mod q_i for each possible overflow u < #special primes.
+      u64 excess[64];
+      for (std::size_t u = 0; u < special; ++u) excess[u] = add_mod(half, mul_mod(u, context.special_product_mod(i), modulus), q);
+      subtract_table_entries(converted, overflow.data(), excess, special, n, q, context.use_avx512());
+    }
     context.ntt(i).forward(converted, context.simd_path());
     const u64 w = context.inverse_special_product(i), ws = context.inverse_special_product_shoup(i);
     const u64* acc = extended + i * n;
