@@ -96,19 +96,11 @@ void multiply_difference_by_constant(const u64* a, const u64* b, u64 w, u64 w_sh
   for (std::size_t c = 0; c < n; ++c) out[c] = mul_shoup(sub_mod(a[c], b[c], q), w, w_shoup, q);
 }
 
-void gather_sum_mod(const u64* a, const u64* b, const std::uint32_t* index, u64* out, std::size_t n, u64 q,
-                    [[maybe_unused]] SimdPath path) {
+void gather(const u64* a, const std::uint32_t* index, u64* out, std::size_t n, [[maybe_unused]] SimdPath path) {
 #if CIPHERLM_X86_KERNELS
-  if (path == SimdPath::Avx512Ifma) return gather_sum_mod_avx512(a, b, index, out, n, q);
+  if (path == SimdPath::Avx512Ifma) return gather_avx512(a, index, out, n);
 #endif
-  if (b == nullptr) {
-    for (std::size_t c = 0; c < n; ++c) out[c] = a[index[c]];
-    return;
-  }
-  for (std::size_t c = 0; c < n; ++c) {
-    const u64 sum = a[index[c]] + b[index[c]];
-    out[c] = std::min(sum, sum - q);
-  }
+  for (std::size_t c = 0; c < n; ++c) out[c] = a[index[c]];
 }
 
 }  // namespace cipherlm

@@ -33,14 +33,12 @@ void subtract_table_entries(u64* x, const u64* index, const u64* table, std::siz
 void multiply_difference_by_constant(const u64* a, const u64* b, u64 w, u64 w_shoup, u64* out, std::size_t n, u64 q,
                                      bool avx512);
 
-// out[c] = a[index[c]], or a[index[c]] + b[index[c]] mod q when b is given (a, b reduced, q < 2^62;
-// every index below the length of a and b; out aliases neither): an automorphism in NTT form, with
-// the addend it is applied together with. AVX-512 gathers on that path.
-void gather_sum_mod(const u64* a, const u64* b, const std::uint32_t* index, u64* out, std::size_t n, u64 q,
-                    SimdPath path);
+// out[c] = a[index[c]] (every index below the length of a; out does not alias a): an automorphism
+// in NTT form. AVX-512 gathers on that path.
+void gather(const u64* a, const std::uint32_t* index, u64* out, std::size_t n, SimdPath path);
 
 #if CIPHERLM_X86_KERNELS
-void gather_sum_mod_avx512(const u64* a, const u64* b, const std::uint32_t* index, u64* out, std::size_t n, u64 q);
+void gather_avx512(const u64* a, const std::uint32_t* index, u64* out, std::size_t n);
 void multiply_mod_avx512ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q);
 void tensor_mod_avx512ifma(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2,
                            std::size_t n, u64 q);

@@ -142,23 +142,13 @@ CIPHERLM_AVX512 void multiply_difference_by_constant_avx512(const u64* a, const 
   }
 }
 
-CIPHERLM_AVX512 void gather_sum_mod_avx512(const u64* a, const u64* b, const std::uint32_t* index, u64* out,
-                                           std::size_t n, u64 q) {
-  const __m512i modulus = _mm512_set1_epi64(static_cast<long long>(q));
+CIPHERLM_AVX512 void gather_avx512(const u64* a, const std::uint32_t* index, u64* out, std::size_t n) {
   std::size_t c = 0;
   for (; c + 8 <= n; c += 8) {
     const __m256i where = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index + c));
-    __m512i value = _mm512_i32gather_epi64(where, a, 8);
-    if (b != nullptr) {
-      const __m512i sum = _mm512_add_epi64(value, _mm512_i32gather_epi64(where, b, 8));
-      value = _mm512_min_epu64(sum, _mm512_sub_epi64(sum, modulus));
-    }
-    _mm512_storeu_si512(out + c, value);
+    _mm512_storeu_si512(out + c, _mm512_i32gather_epi64(where, a, 8));
   }
-  for (; c < n; ++c) {
-    const u64 sum = a[index[c]] + (b != nullptr ? b[index[c]] : 0);
-    out[c] = b != nullptr ? std::min(sum, sum - q) : sum;
-  }
+  for (; c < n; ++c) out[c] = a[index[c]];
 }
 
 }  // namespace cipherlm

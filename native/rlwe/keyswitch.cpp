@@ -133,7 +133,7 @@ void mod_down(const Context& context, u64* extended, std::size_t level, u64* out
       // The addend joins in order (a stream) and the gather reads only `converted`, in cache:
       // gathering from the addend itself is random access to memory.
       if (add != nullptr) add_mod_vector(add, converted, converted, n, q, context.simd_path());
-      gather_sum_mod(converted, nullptr, permutation, dst, n, q, context.simd_path());
+      gather(converted, permutation, dst, n, context.simd_path());
     } else if (add != nullptr) {
       add_mod_vector(add, converted, dst, n, q, context.simd_path());
     }
@@ -214,8 +214,8 @@ void extended_output_limb(const Context& context, const KeySwitchKey& key, std::
     for (std::size_t c = 0; c < n; ++c) u0[c] = add_mod(u0[c], mul_shoup(a[c], p, p_shoup, q), q);
   }
   if (output.permutation != nullptr) {
-    gather_sum_mod(u0, nullptr, output.permutation, first, n, q, context.simd_path());
-    gather_sum_mod(u1, nullptr, output.permutation, second, n, q, context.simd_path());
+    gather(u0, output.permutation, first, n, context.simd_path());
+    gather(u1, output.permutation, second, n, context.simd_path());
   } else if (in_scratch) {
     std::copy(u0, u0 + n, first);
     std::copy(u1, u1 + n, second);
