@@ -174,9 +174,9 @@ void inner_product_limb(const Context& context, const KeySwitchKey& key, std::si
   inner_products_limb(context, keys, 1, level, t, values, digits, &ext0, &ext1);
 }
 
-// Calls product(k, t, values) for every key k and extended limb t of a decomposition, limbs in
-// parallel and keys innermost, so that each limb of the decomposition is read once, from cache, for
-// all of them.
+// Checks the keys against the decomposition's level, then calls product(t, values) for every extended
+// limb t of the decomposition (values[d]: digit d on it), limbs in parallel; the product serves all
+// the keys, so that each limb of the decomposition is read once, from cache, for all of them.
 template <typename Product>
 void for_each_decomposed_limb(const Context& context, const Decomposition& decomposition,
                               const std::vector<const KeySwitchKey*>& keys, Product&& product) {
@@ -184,7 +184,7 @@ void for_each_decomposed_limb(const Context& context, const Decomposition& decom
   context.pool()->parallel_for(extended_limbs(context, decomposition.level), [&](std::size_t t) {
     const u64* values[64] = {};
     for (std::size_t d = 0; d < decomposition.digits; ++d) values[d] = decomposition.limb(context, d, t);
-    for (std::size_t k = 0; k < keys.size(); ++k) product(k, t, static_cast<const u64* const*>(values));
+    product(t, static_cast<const u64* const*>(values));
   });
 }
 
@@ -265,10 +265,7 @@ void key_switch_decomposed(const Context& context, const Decomposition& decompos
   const std::size_t n = context.ring_degree(), ext = extended_limbs(context, level), count = keys.size();
   std::vector<PolyBuffer> extended;
   for (std::size_t k = 0; k < 2 * count; ++k) extended.push_back(context.allocate(ext * n));
-  for (const KeySwitchKey* key : keys) check_key(context, *key, level);
-  context.pool()->parallel_for(ext, [&](std::size_t t) {
-    const u64* values[64] = {};
-    for (std::size_t d = 0; d < decomposition.digits; ++d) values[d] = decomposition.limb(context, d, t);
+  for_each_decomposed_limb(context, decomposition, keys, [&](std::size_t t, const u64* const* values) {
     std::vector<u64*> out0(count), out1(count);
     for (std::size_t k = 0; k < count; ++k) {
       out0[k] = extended[2 * k].data() + t * n;
@@ -285,8 +282,10 @@ void key_switch_decomposed(const Context& context, const Decomposition& decompos
 void key_switch_decomposed_extended(const Context& context, const Decomposition& decomposition,
                                     const std::vector<const KeySwitchKey*>& keys,
                                     const std::vector<ExtendedKeySwitchOutput>& outputs) {
-  for_each_decomposed_limb(context, decomposition, keys, [&](std::size_t k, std::size_t t, const u64* const* values) {
-    extended_output_limb(context, *keys[k], decomposition.level, t, values, decomposition.digits, outputs[k]);
+  for_each_decomposed_limb(context, decomposition, keys, [&](std::size_t t, const u64* const* values) {
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      extended_output_limb(context, *keys[k], decomposition.level, t, values, decomposition.digits, outputs[k]);
+    }
   });
 }
 
