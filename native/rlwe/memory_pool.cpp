@@ -31,18 +31,18 @@ u64* MemoryPool::acquire(std::size_t words) {
   const std::size_t bytes = words * sizeof(u64);
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    stats_.in_use_bytes += bytes;
+    // The peak counts blocks taken from the cache too: the limit follows the most in use at once.
+    peak_in_use_ = std::max(peak_in_use_, stats_.in_use_bytes);
     auto it = free_.find(words);
     if (it != free_.end() && !it->second.empty()) {
       u64* block = it->second.back();
       it->second.pop_back();
       stats_.cached_bytes -= bytes;
-      stats_.in_use_bytes += bytes;
       ++stats_.reuses;
       return block;
     }
-    stats_.in_use_bytes += bytes;
     ++stats_.allocations;
-    peak_in_use_ = std::max(peak_in_use_, stats_.in_use_bytes);
     evict_over_budget();
     stats_.high_water_bytes = std::max(stats_.high_water_bytes, stats_.in_use_bytes + stats_.cached_bytes);
   }
