@@ -48,7 +48,7 @@ void BaseConverter::convert_to_target_limb(std::size_t j, const u64* const* scal
   const bool simd = path == SimdPath::Avx512Ifma;
   if (k == 1) {
     // One source prime: y < q_0 and the factor is 1, so the conversion is a plain reduction.
-    reduce_mod(scaled[0], out, n, p, simd && p.value < (u64(1) << 50) && source_[0].value < (u64(1) << 52));
+    reduce_mod(scaled[0], out, n, p, simd && fits_simd_kernels(p.value) && source_[0].value < (u64(1) << 52));
     return;
   }
 #if CIPHERLM_X86_KERNELS

@@ -4,15 +4,10 @@
 
 namespace cipherlm {
 
-namespace {
-// The double-precision AVX2 products and the 52-bit IFMA ones both need q below 2^50.
-bool small_prime(const Modulus& q) { return q.value < (u64(1) << 50); }
-}  // namespace
-
 void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q, [[maybe_unused]] SimdPath path) {
 #if CIPHERLM_X86_KERNELS
-  if (path == SimdPath::Avx512Ifma && small_prime(q)) return multiply_mod_avx512ifma(a, b, out, n, q.value);
-  if (path == SimdPath::Avx2 && small_prime(q)) return multiply_mod_avx2(a, b, out, n, q);
+  if (path == SimdPath::Avx512Ifma && fits_simd_kernels(q.value)) return multiply_mod_avx512ifma(a, b, out, n, q.value);
+  if (path == SimdPath::Avx2 && fits_simd_kernels(q.value)) return multiply_mod_avx2(a, b, out, n, q);
 #endif
   for (std::size_t c = 0; c < n; ++c) out[c] = mul_mod(a[c], b[c], q);
 }
@@ -20,8 +15,8 @@ void multiply_mod(const u64* a, const u64* b, u64* out, std::size_t n, const Mod
 void tensor_mod(const u64* a0, const u64* a1, const u64* b0, const u64* b1, u64* r0, u64* r1, u64* r2, std::size_t n,
                 const Modulus& q, [[maybe_unused]] SimdPath path) {
 #if CIPHERLM_X86_KERNELS
-  if (path == SimdPath::Avx512Ifma && small_prime(q)) return tensor_mod_avx512ifma(a0, a1, b0, b1, r0, r1, r2, n, q.value);
-  if (path == SimdPath::Avx2 && small_prime(q)) return tensor_mod_avx2(a0, a1, b0, b1, r0, r1, r2, n, q);
+  if (path == SimdPath::Avx512Ifma && fits_simd_kernels(q.value)) return tensor_mod_avx512ifma(a0, a1, b0, b1, r0, r1, r2, n, q.value);
+  if (path == SimdPath::Avx2 && fits_simd_kernels(q.value)) return tensor_mod_avx2(a0, a1, b0, b1, r0, r1, r2, n, q);
 #endif
   for (std::size_t c = 0; c < n; ++c) {
     r0[c] = mul_mod(a0[c], b0[c], q);

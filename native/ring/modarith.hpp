@@ -6,6 +6,10 @@
 
 namespace cipherlm {
 
+// Primes below 2^50 fit the SIMD kernels: the 52-bit IFMA products and the exact double-precision
+// AVX2 products both need a few q to stay below 2^52. Larger primes take the 64-bit kernels.
+inline bool fits_simd_kernels(u64 q) { return q < (u64(1) << 50); }
+
 // A prime modulus below 2^61 with its Barrett constant floor(2^128 / q).
 struct Modulus {
   u64 value = 0;

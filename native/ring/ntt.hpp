@@ -25,7 +25,7 @@ class NttTables {
   const Modulus& modulus() const { return modulus_; }
   u64 root() const { return root_; }
   // Whether the 52-bit IFMA kernels may be used with this prime (4q must fit in 52 bits).
-  bool ifma_capable() const { return modulus_.value < (u64(1) << 50); }
+  bool ifma_capable() const { return fits_simd_kernels(modulus_.value); }
   // Whether the AVX2 kernels may be used with this prime (their lazy values, a few q, must stay
   // exact in a double's 53 bits); their twiddle tables exist only then, and only on x86-64.
   bool fma_capable() const { return !root_powers_f64.empty(); }
@@ -41,6 +41,8 @@ class NttTables {
  private:
   void forward_portable(u64* values) const;
   void inverse_portable(u64* values) const;
+  void forward_stages(u64* values, std::size_t m, std::size_t m_end, std::size_t begin, std::size_t length) const;
+  void inverse_stages(u64* values, std::size_t t, std::size_t t_end, std::size_t begin, std::size_t length) const;
 
   std::size_t n_;
   int log_n_;
