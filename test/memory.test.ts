@@ -59,11 +59,19 @@ describe('native memory', () => {
     expect(context.memoryPool.cacheLimitBytes).toBe(0);
   });
 
-  it('the default cache holds four key-switch decompositions, at least 256 MiB', () => {
+  it('the default cache is the peak in use plus 16 key-switch decompositions, at least 256 MiB', () => {
     // N = 32768 with 19 one-prime digits (bench:ops' parameters): a decomposition is 19 digits on
-    // 20 limbs, 95 MiB, so the default is 380 MiB; at N = 4096 the 256 MiB floor holds.
+    // 20 limbs, 95 MiB, so the headroom is 1.5 GiB; at N = 4096 the 256 MiB floor holds. Nothing is
+    // in use yet, so the limit is the headroom alone.
     const large = CkksContext.create({ ringDegree: 32768, dataBits: [50, ...Array(18).fill(40)], specialBits: [50] });
-    expect(large.memoryPool.cacheLimitBytes).toBe(4 * 19 * 20 * 32768 * 8);
+    expect(large.memoryPool.cacheLimitBytes).toBe(16 * 19 * 20 * 32768 * 8);
+    // a long-lived object raises the limit by its own size, not by a multiple of it
+    const held = new Encryptor(large, new KeyGenerator(large).secretKey).encrypt(new CkksEncoder(large).encode([1]));
+    const pool = large.memoryPool;
+    expect(pool.inUseBytes).toBeGreaterThan(0);
+    expect(pool.cacheLimitBytes).toBeGreaterThanOrEqual(16 * 19 * 20 * 32768 * 8 + pool.inUseBytes);
+    expect(pool.cacheLimitBytes).toBeLessThanOrEqual(16 * 19 * 20 * 32768 * 8 + pool.highWaterBytes);
+    held.dispose();
     large.dispose();
     const small = CkksContext.create({ ringDegree: 4096, dataBits: [36, 36], specialBits: [37] });
     expect(small.memoryPool.cacheLimitBytes).toBe(256 * 2 ** 20);

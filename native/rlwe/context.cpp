@@ -44,12 +44,11 @@ Context::Context(const Parameters& parameters, std::size_t threads)
   }
 
   // A key switch's decomposition (every digit on every data and special limb) is the largest set of
-  // blocks the engine frees and asks for again; four of them cover a hoisted rotation's decomposition,
-  // its outputs and a second thread's key switch, so a steady loop faults in no fresh pages (at
-  // N = 2^15 with 19 one-prime digits, 256 MiB re-faulted five blocks per hoisted rotation). That is
-  // the pool's floor; it keeps more while the work's own peak needs it (set_cache_floor).
+  // blocks the engine frees and asks for again. The pool keeps freed blocks up to its peak in use plus
+  // 16 of them (at least 256 MiB; set_cache_headroom): the transformer bootstrap's blocks of many
+  // sizes (1.7 GB cached once none is freed, 0.65 GB in use at most) need about 11 at its top level.
   const std::size_t decomposition_bytes = digits_ * (data + special) * n_ * sizeof(u64);
-  memory_pool_.set_cache_floor(std::max(MemoryPool::kDefaultCacheLimit, 4 * decomposition_bytes));
+  memory_pool_.set_cache_headroom(std::max(MemoryPool::kDefaultCacheLimit, 16 * decomposition_bytes));
 
   u64 hash = 0xcbf29ce484222325ull;
   hash = fnv1a(hash, n_);

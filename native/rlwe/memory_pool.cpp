@@ -72,7 +72,7 @@ void MemoryPool::release(u64* block, std::size_t words) {
 }
 
 std::size_t MemoryPool::budget() const {
-  return follows_peak_ ? std::max(cache_limit_, kPeakMultiple * peak_in_use_) : cache_limit_;
+  return follows_peak_ ? peak_in_use_ + cache_limit_ : cache_limit_;
 }
 
 void MemoryPool::evict_over_budget() {
@@ -104,9 +104,9 @@ void MemoryPool::set_cache_limit(std::size_t bytes) {
   evict_until(bytes);
 }
 
-void MemoryPool::set_cache_floor(std::size_t bytes) {
+void MemoryPool::set_cache_headroom(std::size_t headroom) {
   std::lock_guard<std::mutex> lock(mutex_);
-  cache_limit_ = bytes;
+  cache_limit_ = headroom;
   follows_peak_ = true;
   evict_over_budget();
 }

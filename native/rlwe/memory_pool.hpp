@@ -20,7 +20,7 @@ struct MemoryPoolStats {
   std::size_t high_water_bytes = 0;  // most in use + cached at once
   std::size_t allocations = 0;       // blocks taken from the system
   std::size_t reuses = 0;            // requests served from the cache
-  std::size_t cache_limit_bytes = 0; // most freed bytes kept (with a floor: most bytes held in all)
+  std::size_t cache_limit_bytes = 0; // most freed bytes kept (following the work: most bytes held in all)
 };
 
 class MemoryPool {
@@ -38,15 +38,16 @@ class MemoryPool {
   // A fixed limit on the freed bytes kept.
   void set_cache_limit(std::size_t bytes);
   // A limit that follows the work (Context's default): the pool keeps freed blocks as long as it
-  // holds no more in all (in use and cached) than the larger of `bytes` and kPeakMultiple times the
-  // most it has had in use at once. A computation that repeats (bootstrapping, a training step) then
-  // finds its blocks in the cache from its second round on. A fixed limit below its working set
-  // freed and re-faulted blocks every round, and the system allocator kept the freed memory in
-  // fragments: the transformer bootstrap at N = 2^16 (0.65 GB in use at most, but blocks of many
-  // sizes, 1.7 GB cached once none is freed) took 16-17 s on 2 threads with resident memory growing
-  // 0.5 GB a round, against 8-9 s and flat at 5.4 GB with every freed block kept.
-  void set_cache_floor(std::size_t bytes);
-  static constexpr std::size_t kPeakMultiple = 4;
+  // holds no more in all (in use and cached) than the most it has had in use at once plus
+  // `headroom`. A computation that repeats (bootstrapping, a training step) then finds its blocks in
+  // the cache from its second round on: the transformer bootstrap at N = 2^16 (0.65 GB in use at
+  // most, but blocks of many sizes, 1.7 GB cached once none is freed) took 16-17 s on 2 threads with
+  // a fixed 350 MB cache, re-faulting blocks every round while the system allocator kept the freed
+  // memory in fragments (resident memory grew 0.5 GB a round), against 8-9 s with every block kept.
+  // The headroom is added to the peak, not a multiple of it: long-lived blocks (a pipeline's encoded
+  // weights, gigabytes at N = 2^16) raise the peak without raising what a round frees and asks
+  // for again, and a multiple of them let the private pipeline's cache outgrow a 24 GB machine.
+  void set_cache_headroom(std::size_t headroom);
   MemoryPoolStats stats() const;
 
   // The least of a context's floor (Context sizes it to its key switching): a few dozen ciphertexts
@@ -60,7 +61,7 @@ class MemoryPool {
   mutable std::mutex mutex_;
   std::unordered_map<std::size_t, std::vector<u64*>> free_;  // by size in words
   std::size_t cache_limit_;
-  bool follows_peak_ = false;     // set_cache_floor: the limit is on in-use plus cached bytes
+  bool follows_peak_ = false;     // set_cache_headroom: the limit is on in-use plus cached bytes
   std::size_t peak_in_use_ = 0;
   MemoryPoolStats stats_;
 };

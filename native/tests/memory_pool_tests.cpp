@@ -31,9 +31,10 @@ void memory_pool_suite(Checks& checks, std::mt19937_64&) {
   checks.expect(pool.stats().cached_bytes == 0 && pool.stats().in_use_bytes == 0, "trim frees every cached block");
 
   // A limit that follows the work: rounds of two blocks each, of forty growing sizes. The pool
-  // never holds more than four times its peak in use, and the last round's blocks stay cached.
+  // never holds more than its peak in use plus the headroom, and the last round's blocks stay cached.
   MemoryPool following;
-  following.set_cache_floor(0);
+  const std::size_t headroom = 256 * 1024;
+  following.set_cache_headroom(headroom);
   std::size_t peak = 0;
   bool bounded = true;
   for (std::size_t round = 0; round < 40; ++round) {
@@ -45,16 +46,24 @@ void memory_pool_suite(Checks& checks, std::mt19937_64&) {
     following.release(first, words);
     following.release(second, words);
     const MemoryPoolStats after = following.stats();
-    bounded = bounded && held.in_use_bytes + held.cached_bytes <= 4 * peak && after.cached_bytes <= 4 * peak;
+    bounded = bounded && held.in_use_bytes + held.cached_bytes <= peak + headroom && after.cached_bytes <= peak + headroom;
   }
   const MemoryPoolStats settled = following.stats();
-  checks.expect(bounded && settled.cache_limit_bytes == 4 * peak,
-                "a following limit is four times the peak in use, and the pool evicts to stay within it");
-  checks.expect(settled.cached_bytes > peak, "a following limit keeps freed blocks beyond the peak in use");
+  checks.expect(bounded && settled.cache_limit_bytes == peak + headroom,
+                "a following limit is the peak in use plus the headroom, and the pool evicts to stay within it");
+  checks.expect(settled.cached_bytes > headroom && settled.cached_bytes > peak,
+                "a following limit keeps freed blocks beyond the headroom and beyond the peak in use");
   const std::size_t last = 1024 + 512 * 39;
   u64* again = following.acquire(last);
   checks.expect(following.stats().allocations == settled.allocations, "the last round's blocks are reused");
   following.release(again, last);
+  // Long-lived blocks raise the peak by their own size only: the headroom for freed ones stays.
+  u64* resident = following.acquire(1 << 20);
+  const MemoryPoolStats with_resident = following.stats();
+  checks.expect(with_resident.cache_limit_bytes == with_resident.in_use_bytes + headroom &&
+                    with_resident.in_use_bytes + with_resident.cached_bytes <= with_resident.cache_limit_bytes,
+                "a long-lived block adds its size to the limit, not a multiple of it");
+  following.release(resident, 1 << 20);
 }
 
 }  // namespace cipherlm::tests

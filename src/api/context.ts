@@ -23,11 +23,11 @@ export interface MemoryPoolStats {
   reuses: number;
   /**
    * The pool's limit now. By default it follows the work: the pool keeps freed blocks while it holds
-   * no more in all (in use and cached) than the larger of four key-switch decompositions of this
-   * context (every digit on every data and special limb; at least 256 MiB) and four times the most
-   * bytes it has had in use at once, so that a repeated computation (bootstrapping, a training
-   * step) finds its blocks cached from its second round on. After `memoryPoolCacheLimit` is set, it
-   * is that fixed limit on the freed bytes kept.
+   * no more in all (in use and cached) than the most bytes it has had in use at once plus 16
+   * key-switch decompositions of this context (every digit on every data and special limb; at least
+   * 256 MiB), so that a repeated computation (bootstrapping, a training step) finds its blocks
+   * cached from its second round on. After `memoryPoolCacheLimit` is set, it is that fixed limit on
+   * the freed bytes kept.
    */
   cacheLimitBytes: number;
 }
