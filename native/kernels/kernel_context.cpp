@@ -13,7 +13,8 @@ KernelContext::KernelContext(ContextPtr context, const ActivationLayout& layout,
       encoder_(context_),
       scales_(context_, top_level, top_scale),
       relin_(std::move(relin)),
-      rotator_(std::move(galois)) {
+      rotator_(std::move(galois)),
+      weight_encodings_(256 * (top_level + 1) * context_->ring_degree() * sizeof(u64)) {
   require(relin_ != nullptr && relin_->key.context.get() == context_.get() &&
               rotator_.keys().context.get() == context_.get(),
           ErrorCode::ParameterMismatch, "evaluation keys were made under a different context");

@@ -1,7 +1,7 @@
 // What every fused kernel needs besides its inputs: the encoder, the canonical level scales, the
 // relinearization key, the rotator over the client's Galois keys, and a cache of the 0/1 masks and
-// constant vectors the kernels multiply by (encoded once per level). The server builds one per
-// client; it holds evaluation keys only.
+// constant vectors the kernels multiply by (encoded once per level), and the budgeted cache of
+// encoded weights. The server builds one per client; it holds evaluation keys only.
 #pragma once
 #include <functional>
 #include <map>
@@ -13,6 +13,7 @@
 
 #include "ckks/encoder.hpp"
 #include "kernels/activation_layout.hpp"
+#include "kernels/encoding_cache.hpp"
 #include "kernels/level_scales.hpp"
 #include "kernels/rotator.hpp"
 
@@ -30,6 +31,8 @@ class KernelContext {
   const LevelScales& scales() const { return scales_; }
   const RelinKey& relin() const { return *relin_; }
   const Rotator& rotator() const { return rotator_; }
+  // Matrix products' encoded diagonals, at most 256 top-level plaintexts' worth beside the set in use.
+  EncodingCache& weight_encodings() const { return weight_encodings_; }
 
   // values encoded at `level` with that level's canonical scale (a product with a canonical
   // ciphertext lands on the canonical scale one level down).
@@ -56,6 +59,7 @@ class KernelContext {
   LevelScales scales_;
   std::shared_ptr<const RelinKey> relin_;
   Rotator rotator_;
+  mutable EncodingCache weight_encodings_;
   mutable std::mutex cache_mutex_;
   mutable std::map<std::pair<std::string, std::size_t>, std::shared_ptr<const Plaintext>> cache_;
 };

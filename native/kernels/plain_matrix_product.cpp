@@ -56,7 +56,8 @@ std::vector<long long> PlainMatrixProduct::rotation_steps(const ActivationLayout
 PlainMatrixProduct::PlainMatrixProduct(std::shared_ptr<const KernelContext> kernels, std::vector<double> weight,
                                        FeatureMap inputs, FeatureMap outputs, std::vector<double> bias)
     : kernels_(std::move(kernels)), weight_(std::move(weight)), bias_(std::move(bias)), inputs_(std::move(inputs)),
-      outputs_(std::move(outputs)) {
+      outputs_(std::move(outputs)),
+      cache_owner_(kernels_->weight_encodings().new_owner()) {
   const ActivationLayout& layout = kernels_->layout();
   const std::size_t in = inputs_.position.size(), out = outputs_.position.size();
   require(weight_.size() == in * out, ErrorCode::InvalidArgument,
@@ -79,10 +80,21 @@ double PlainMatrixProduct::diagonal_entry(std::size_t in_chunk, std::size_t out_
   return weight_[static_cast<std::size_t>(in) * outputs_.position.size() + static_cast<std::size_t>(out)];
 }
 
+PlainMatrixProduct::~PlainMatrixProduct() { kernels_->weight_encodings().forget(cache_owner_); }
+
 std::shared_ptr<const PlainMatrixProduct::Encoded> PlainMatrixProduct::encoded(std::size_t level) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto found = cache_.find(level);
-  if (found != cache_.end()) return found->second;
+  return std::static_pointer_cast<const Encoded>(kernels_->weight_encodings().get(cache_owner_, level, [&] {
+    auto made = encode_all(level);
+    std::size_t bytes = 0;
+    for (const auto& group : made->terms)
+      for (const Plaintext& p : group) bytes += p.data.size() * sizeof(u64);
+    for (const Plaintext& p : made->bias) bytes += p.data.size() * sizeof(u64);
+    return std::make_pair(std::shared_ptr<const void>(std::move(made)), bytes);
+  }));
+}
+
+std::shared_ptr<PlainMatrixProduct::Encoded> PlainMatrixProduct::encode_all(std::size_t level) const {
   const ActivationLayout& layout = kernels_->layout();
   const std::size_t width = layout.width, giant = giant_size(width), giants = (width + giant - 1) / giant;
   auto result = std::make_shared<Encoded>();
@@ -115,7 +127,7 @@ std::shared_ptr<const PlainMatrixProduct::Encoded> PlainMatrixProduct::encoded(s
       result->bias.push_back(kernels_->encode(values, level - 1));
     }
   }
-  return cache_.emplace(level, std::move(result)).first->second;
+  return result;
 }
 
 std::vector<Ciphertext> PlainMatrixProduct::apply(const std::vector<Ciphertext>& x) const {

@@ -1,9 +1,9 @@
 // A plaintext weight applied to packed activations: y = x W + bias, by the diagonal method over
 // feature blocks with baby-step giant-step. The baby rotations of each input ciphertext are hoisted
 // (one decomposition), the products of a giant step accumulate before any reduction, and one
-// rescale per output ends it: one level. The weight's diagonals are encoded once per level and kept.
+// rescale per output ends it: one level. The weight's diagonals are encoded per level and kept in the
+// kernel context's budgeted cache of encodings.
 #pragma once
-#include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -34,6 +34,9 @@ class PlainMatrixProduct {
   // weight: inputs x outputs, row-major; bias: outputs values or empty.
   PlainMatrixProduct(std::shared_ptr<const KernelContext> kernels, std::vector<double> weight, FeatureMap inputs,
                      FeatureMap outputs, std::vector<double> bias);
+  ~PlainMatrixProduct();
+  PlainMatrixProduct(const PlainMatrixProduct&) = delete;
+  PlainMatrixProduct& operator=(const PlainMatrixProduct&) = delete;
 
   // x: one ciphertext per input chunk, canonical at one level >= 1; result one level lower.
   std::vector<Ciphertext> apply(const std::vector<Ciphertext>& x) const;
@@ -48,7 +51,8 @@ class PlainMatrixProduct {
     std::vector<std::vector<Plaintext>> terms;  // [output chunk * giants + g] -> [input chunk * giant + j]
     std::vector<Plaintext> bias;                // per output chunk, one level below
   };
-  std::shared_ptr<const Encoded> encoded(std::size_t level) const;
+  std::shared_ptr<const Encoded> encoded(std::size_t level) const;  // from the cache, or encode_all
+  std::shared_ptr<Encoded> encode_all(std::size_t level) const;
   double diagonal_entry(std::size_t in_chunk, std::size_t out_chunk, std::size_t k, std::size_t block) const;
 
   std::shared_ptr<const KernelContext> kernels_;
@@ -56,8 +60,8 @@ class PlainMatrixProduct {
   FeatureMap inputs_, outputs_;
   // feature index at (chunk, block), or -1: the inverse maps
   std::vector<long long> input_at_, output_at_;
-  mutable std::mutex mutex_;
-  mutable std::map<std::size_t, std::shared_ptr<const Encoded>> cache_;
+  std::size_t cache_owner_;      // this product's key in the kernel context's encoding cache
+  mutable std::mutex mutex_;     // one encoding of a level at a time
 };
 
 }  // namespace cipherlm::kernels

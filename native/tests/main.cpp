@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       {"elementwise", elementwise_suite},
       {"dot product", dot_product_suite},
       {"memory pool", memory_pool_suite},
+      {"encoding cache", encoding_cache_suite},
       {"ckks round trip", ckks_round_trip_suite},
       {"serialization", serialization_suite},
       {"linear transform", linear_transform_suite},

@@ -11,6 +11,7 @@ void ntt_suite(Checks& checks, std::mt19937_64& random);
 void elementwise_suite(Checks& checks, std::mt19937_64& random);
 void dot_product_suite(Checks& checks, std::mt19937_64& random);
 void memory_pool_suite(Checks& checks, std::mt19937_64& random);
+void encoding_cache_suite(Checks& checks, std::mt19937_64& random);
 void ckks_round_trip_suite(Checks& checks, std::mt19937_64& random);
 void serialization_suite(Checks& checks, std::mt19937_64& random);
 void linear_transform_suite(Checks& checks, std::mt19937_64& random);
