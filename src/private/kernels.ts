@@ -28,7 +28,7 @@ export interface SoftmaxConstants {
   maskedScore: number;
 }
 
-/** A plaintext weight with its diagonals encoded once per level (native PlainMatrixProduct). */
+/** A plaintext weight whose diagonals are encoded per level into the kernels' budgeted cache (native PlainMatrixProduct). */
 export class MatrixProduct extends NativeResource {
   /** @internal */
   constructor(handle: NativeHandle) {
